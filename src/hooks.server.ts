@@ -1,0 +1,97 @@
+import { building } from '$app/environment';
+import { error, redirect, type Handle, type HandleServerError, type ServerInit } from '@sveltejs/kit';
+import { sequence } from '@sveltejs/kit/hooks';
+import * as runtime from '$lib/server/runtime';
+import * as demo from '$lib/server/demo/seed';
+import { log } from '$lib/server/log';
+import { accessFor } from '$lib/server/auth/policy';
+import {
+	SESSION_COOKIE,
+	deleteSessionTokenCookie,
+	setSessionTokenCookie,
+	validateSessionToken
+} from '$lib/server/auth/session';
+
+export const init: ServerInit = async () => {
+	if (building) return;
+	await runtime.start();
+	await demo.prepareOnStart(runtime.db(), runtime.config());
+	// adapter-node emits this after it stopped accepting and drained in-flight requests.
+	process.once('sveltekit:shutdown' as never, async (reason: string) => {
+		log.info({ reason }, 'shutting down');
+		await runtime.stop();
+	});
+};
+
+const REQUEST_ID = /^[\w.:-]{1,100}$/;
+
+/** Gives every request an id (kept from a trusted proxy's header) and logs one line when it ends. */
+const requestLog: Handle = async ({ event, resolve }) => {
+	const incoming = event.request.headers.get('x-request-id');
+	event.locals.requestId = incoming && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
+	event.locals.log = log.child({ requestId: event.locals.requestId });
+	const started = performance.now();
+	const line = (status: number) =>
+		event.locals.log.info(
+			{
+				method: event.request.method,
+				path: event.url.pathname,
+				route: event.route.id,
+				status,
+				ms: Math.round(performance.now() - started),
+				userId: event.locals.user?.id
+			},
+			'request'
+		);
+	let response: Response;
+	try {
+		response = await resolve(event);
+	} catch (thrown) {
+		// redirect() and error() thrown by a handle below still get their log line
+		const status = (thrown as { status?: number }).status ?? 500;
+		line(status);
+		throw thrown;
+	}
+	response.headers.set('x-request-id', event.locals.requestId);
+	line(response.status);
+	return response;
+};
+
+const authenticate: Handle = async ({ event, resolve }) => {
+	const token = event.cookies.get(SESSION_COOKIE);
+	const secure = event.url.protocol === 'https:';
+	event.locals.user = null;
+	event.locals.session = null;
+	if (token) {
+		const { session, user } = await validateSessionToken(runtime.db(), token, runtime.config().sessionDays);
+		if (session) {
+			setSessionTokenCookie(event.cookies, token, session.expiresAt, secure);
+			event.locals.user = user;
+			event.locals.session = session;
+		} else {
+			deleteSessionTokenCookie(event.cookies, secure);
+		}
+	}
+	return resolve(event);
+};
+
+/** Default deny: a path no rule opens needs a signed-in user; routes still guard themselves. */
+const authorize: Handle = async ({ event, resolve }) => {
+	const access = accessFor(event.url.pathname);
+	const user = event.locals.user;
+	if (access.kind === 'public') return resolve(event);
+	if (!user) {
+		if (event.url.pathname.startsWith('/api/')) error(401, 'Sign in first.');
+		redirect(303, `/login?redirectTo=${encodeURIComponent(event.url.pathname + event.url.search)}`);
+	}
+	if (access.kind === 'roles' && !access.roles.includes(user.role))
+		error(403, `This needs the ${access.roles.join(' or ')} role.`);
+	return resolve(event);
+};
+
+export const handle = sequence(requestLog, authenticate, authorize);
+
+export const handleError: HandleServerError = ({ error: err, event, status, message }) => {
+	if (status >= 500) event.locals.log?.error({ err, path: event.url.pathname }, 'unhandled error');
+	return { message, requestId: event.locals.requestId };
+};

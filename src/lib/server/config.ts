@@ -1,0 +1,49 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Every setting the platform reads from the environment, parsed once.
+ * The README's configuration table mirrors this schema: keep them in step.
+ */
+const envSchema = z.object({
+	DATABASE_URL: z
+		.string()
+		.trim()
+		.regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must start with postgres:// or postgresql://')
+		.optional()
+		.or(z.literal('').transform(() => undefined)),
+	PGLITE_DIR: z.string().trim().min(1).default('./data/pglite'),
+	MIGRATIONS_DIR: z.string().trim().min(1).default('./drizzle'),
+	DEMO_WORKSPACE: z.enum(['auto', 'on', 'off']).default('auto'),
+	LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+	SESSION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+	NODE_ENV: z.string().optional()
+});
+
+export type Config = {
+	database: { kind: 'postgres'; url: string } | { kind: 'pglite'; dir: string };
+	migrationsDir: string;
+	demoWorkspace: 'auto' | 'on' | 'off';
+	logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+	sessionDays: number;
+	production: boolean;
+};
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+	const parsed = envSchema.safeParse(env);
+	if (!parsed.success) {
+		const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+		throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+	}
+	const e = parsed.data;
+	return {
+		database: e.DATABASE_URL
+			? { kind: 'postgres', url: e.DATABASE_URL }
+			: { kind: 'pglite', dir: path.resolve(e.PGLITE_DIR) },
+		migrationsDir: path.resolve(e.MIGRATIONS_DIR),
+		demoWorkspace: e.DEMO_WORKSPACE,
+		logLevel: e.LOG_LEVEL,
+		sessionDays: e.SESSION_DAYS,
+		production: e.NODE_ENV === 'production'
+	};
+}

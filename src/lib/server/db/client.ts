@@ -1,0 +1,44 @@
+import { PGlite } from '@electric-sql/pglite';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import type { ExtractTablesWithRelations } from 'drizzle-orm';
+import postgres from 'postgres';
+import { mkdirSync } from 'node:fs';
+import * as schema from './schema';
+
+/** What domain code is written against: either driver, or a transaction of either. */
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+export type Tx = PgTransaction<PgQueryResultHKT, typeof schema, ExtractTablesWithRelations<typeof schema>>;
+export type DbOrTx = Db | Tx;
+
+export type DatabaseTarget = { kind: 'postgres'; url: string } | { kind: 'pglite'; dir: string | null };
+
+export type Database = {
+	db: Db;
+	kind: DatabaseTarget['kind'];
+	close(): Promise<void>;
+};
+
+/** Opens PostgreSQL (postgres.js pool) or PGlite (in a folder; `dir: null` = in memory). */
+export async function openDatabase(target: DatabaseTarget, options: { poolSize?: number } = {}): Promise<Database> {
+	if (target.kind === 'postgres') {
+		const client = postgres(target.url, {
+			max: options.poolSize ?? 10,
+			onnotice: () => {},
+			connection: { application_name: 'codelynn-studio' }
+		});
+		return {
+			db: drizzlePostgres(client, { schema }) as unknown as Db,
+			kind: 'postgres',
+			close: () => client.end({ timeout: 5 })
+		};
+	}
+	if (target.dir) mkdirSync(target.dir, { recursive: true });
+	const client = target.dir ? await PGlite.create(target.dir) : await PGlite.create();
+	return {
+		db: drizzlePglite(client, { schema }) as unknown as Db,
+		kind: 'pglite',
+		close: () => client.close()
+	};
+}

@@ -1,0 +1,559 @@
+/**
+ * The whole domain in one schema, shared by PGlite and PostgreSQL.
+ * Enumerations are text columns with CHECK constraints (not pg enums) so later
+ * migrations can widen them with a plain ALTER. Change this file only together
+ * with a new migration (`npm run db:generate`); never edit a migration that ran.
+ */
+import { sql, type SQL } from 'drizzle-orm';
+import {
+	type AnyPgColumn,
+	bigint,
+	check,
+	foreignKey,
+	index,
+	integer,
+	jsonb,
+	pgTable,
+	primaryKey,
+	smallint,
+	text,
+	timestamp,
+	unique,
+	uniqueIndex,
+	uuid
+} from 'drizzle-orm/pg-core';
+
+export const roles = ['annotator', 'reviewer', 'admin'] as const;
+export type Role = (typeof roles)[number];
+
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
+const at = (name: string) => timestamp(name, { withTimezone: true });
+const id = () => uuid('id').primaryKey().defaultRandom();
+
+/** `column IN ('a', 'b')` for a CHECK constraint; values are our own constants, never input. */
+function oneOf(column: AnyPgColumn, values: readonly string[]): SQL {
+	return sql`${column} in (${sql.raw(values.map((v) => `'${v}'`).join(', '))})`;
+}
+
+export type ChatMessage = { role: 'system' | 'user' | 'assistant'; content: string };
+
+// ── accounts ────────────────────────────────────────────────────────────────
+
+export const user = pgTable(
+	'user',
+	{
+		id: id(),
+		/** Stored lower-cased and trimmed; compare with the normalised form only. */
+		email: text('email').notNull(),
+		displayName: text('display_name').notNull(),
+		role: text('role', { enum: roles }).notNull(),
+		passwordHash: text('password_hash').notNull(),
+		disabledAt: at('disabled_at'),
+		passwordChangedAt: at('password_changed_at').notNull().defaultNow(),
+		createdAt: createdAt(),
+		updatedAt: updatedAt()
+	},
+	(t) => [
+		uniqueIndex('user_email_unique').on(t.email),
+		check('user_role_check', oneOf(t.role, roles)),
+		check('user_email_normalised', sql`${t.email} = lower(btrim(${t.email})) and ${t.email} like '%_@_%'`)
+	]
+);
+
+/** Session id is the SHA-256 (hex) of the cookie token: a stolen table grants nothing. */
+export const session = pgTable(
+	'session',
+	{
+		id: text('id').primaryKey(),
+		userId: uuid('user_id')
+			.notNull()
+			.references(() => user.id, { onDelete: 'cascade' }),
+		expiresAt: at('expires_at').notNull(),
+		createdAt: createdAt(),
+		ip: text('ip'),
+		userAgent: text('user_agent')
+	},
+	(t) => [index('session_user_idx').on(t.userId)]
+);
+
+export const invite = pgTable(
+	'invite',
+	{
+		id: id(),
+		email: text('email').notNull(),
+		role: text('role', { enum: roles }).notNull(),
+		/** SHA-256 (hex) of the token in the invite link. */
+		tokenHash: text('token_hash').notNull(),
+		invitedBy: uuid('invited_by').references(() => user.id, { onDelete: 'set null' }),
+		expiresAt: at('expires_at').notNull(),
+		acceptedAt: at('accepted_at'),
+		revokedAt: at('revoked_at'),
+		createdAt: createdAt()
+	},
+	(t) => [
+		uniqueIndex('invite_token_unique').on(t.tokenHash),
+		index('invite_email_idx').on(t.email),
+		check('invite_role_check', oneOf(t.role, roles))
+	]
+);
+
+/** Failed sign-ins per key (`email:<addr>` or `ip:<addr>`) for throttling. */
+export const loginThrottle = pgTable('login_throttle', {
+	key: text('key').primaryKey(),
+	failures: integer('failures').notNull().default(0),
+	windowStartedAt: at('window_started_at').notNull().defaultNow(),
+	lockedUntil: at('locked_until')
+});
+
+// ── persona, prompts, models, candidates ────────────────────────────────────
+
+export const persona = pgTable(
+	'persona',
+	{
+		id: id(),
+		slug: text('slug').notNull(),
+		name: text('name').notNull(),
+		/** Markdown shown to annotators. */
+		styleGuide: text('style_guide').notNull(),
+		/** Sent as the system message when sampling candidates. */
+		systemPrompt: text('system_prompt').notNull(),
+		/** How many annotators judge each new pair, unless the pair says otherwise. */
+		defaultOverlap: smallint('default_overlap').notNull().default(3),
+		createdAt: createdAt(),
+		updatedAt: updatedAt()
+	},
+	(t) => [
+		uniqueIndex('persona_slug_unique').on(t.slug),
+		check('persona_slug_format', sql`${t.slug} ~ '^[a-z0-9][a-z0-9-]*$'`),
+		check('persona_overlap_range', sql`${t.defaultOverlap} between 1 and 20`)
+	]
+);
+
+export const prompt = pgTable(
+	'prompt',
+	{
+		id: id(),
+		personaId: uuid('persona_id')
+			.notNull()
+			.references(() => persona.id, { onDelete: 'cascade' }),
+		/** The conversation up to and including the user's turn. */
+		messages: jsonb('messages').$type<ChatMessage[]>().notNull(),
+		domain: text('domain').notNull(),
+		source: text('source').notNull(),
+		/** SHA-256 of the canonical messages JSON: the same conversation is imported once. */
+		contentHash: text('content_hash').notNull(),
+		createdAt: createdAt()
+	},
+	(t) => [
+		uniqueIndex('prompt_content_unique').on(t.personaId, t.contentHash),
+		index('prompt_domain_idx').on(t.personaId, t.domain),
+		check('prompt_domain_format', sql`${t.domain} ~ '^[a-z][a-z0-9_-]*$'`),
+		check('prompt_messages_array', sql`jsonb_typeof(${t.messages}) = 'array' and jsonb_array_length(${t.messages}) > 0`)
+	]
+);
+
+export const modelStatuses = ['candidate', 'current', 'retired'] as const;
+export const modelKinds = ['endpoint', 'demo_pool'] as const;
+
+export const modelVersion = pgTable(
+	'model_version',
+	{
+		id: id(),
+		personaId: uuid('persona_id')
+			.notNull()
+			.references(() => persona.id, { onDelete: 'cascade' }),
+		name: text('name').notNull(),
+		/** `demo_pool` holds pre-written replies and has no endpoint. */
+		kind: text('kind', { enum: modelKinds }).notNull().default('endpoint'),
+		/** OpenAI-compatible base URL, e.g. http://vllm:8000/v1 */
+		baseUrl: text('base_url'),
+		model: text('model'),
+		/** Name of the environment variable holding the API key; the key itself is never stored. */
+		apiKeyEnv: text('api_key_env'),
+		defaultParams: jsonb('default_params').$type<Record<string, unknown>>().notNull().default({}),
+		status: text('status', { enum: modelStatuses }).notNull().default('candidate'),
+		/** Lineage: the training run that produced this version, if any. */
+		trainingRunId: uuid('training_run_id').references((): AnyPgColumn => trainingRun.id, {
+			onDelete: 'set null'
+		}),
+		createdAt: createdAt(),
+		updatedAt: updatedAt()
+	},
+	(t) => [
+		uniqueIndex('model_version_name_unique').on(t.personaId, t.name),
+		uniqueIndex('model_version_one_current').on(t.personaId).where(sql`${t.status} = 'current'`),
+		check('model_version_status_check', oneOf(t.status, modelStatuses)),
+		check('model_version_kind_check', oneOf(t.kind, modelKinds)),
+		check(
+			'model_version_endpoint_complete',
+			sql`${t.kind} <> 'endpoint' or (${t.baseUrl} is not null and ${t.model} is not null)`
+		)
+	]
+);
+
+export const candidateSources = ['sampled', 'imported', 'demo'] as const;
+
+export const candidate = pgTable(
+	'candidate',
+	{
+		id: id(),
+		promptId: uuid('prompt_id')
+			.notNull()
+			.references(() => prompt.id, { onDelete: 'cascade' }),
+		modelVersionId: uuid('model_version_id')
+			.notNull()
+			.references(() => modelVersion.id, { onDelete: 'restrict' }),
+		text: text('text').notNull(),
+		/** temperature, top_p, seed, … exactly as sent */
+		params: jsonb('params').$type<Record<string, unknown>>().notNull().default({}),
+		finishReason: text('finish_reason'),
+		promptTokens: integer('prompt_tokens'),
+		completionTokens: integer('completion_tokens'),
+		latencyMs: integer('latency_ms'),
+		source: text('source', { enum: candidateSources }).notNull(),
+		createdAt: createdAt()
+	},
+	(t) => [
+		index('candidate_prompt_idx').on(t.promptId),
+		// Target of pair's composite keys: both candidates of a pair answer the same prompt.
+		unique('candidate_id_prompt_unique').on(t.id, t.promptId),
+		check('candidate_source_check', oneOf(t.source, candidateSources)),
+		check('candidate_counts_nonnegative', sql`coalesce(${t.promptTokens}, 0) >= 0 and coalesce(${t.completionTokens}, 0) >= 0 and coalesce(${t.latencyMs}, 0) >= 0`)
+	]
+);
+
+// ── ranking ─────────────────────────────────────────────────────────────────
+
+export const choices = ['a', 'b', 'tie', 'both_off_persona'] as const;
+export type Choice = (typeof choices)[number];
+
+export const pair = pgTable(
+	'pair',
+	{
+		id: id(),
+		promptId: uuid('prompt_id')
+			.notNull()
+			.references(() => prompt.id, { onDelete: 'cascade' }),
+		candidateAId: uuid('candidate_a_id').notNull(),
+		candidateBId: uuid('candidate_b_id').notNull(),
+		/** How many different annotators judge this pair. */
+		overlap: smallint('overlap').notNull(),
+		priority: integer('priority').notNull().default(0),
+		/** Gold check: the answer a careful annotator gives. */
+		knownAnswer: text('known_answer', { enum: choices }),
+		createdAt: createdAt()
+	},
+	(t) => [
+		foreignKey({ columns: [t.candidateAId, t.promptId], foreignColumns: [candidate.id, candidate.promptId] }).onDelete('cascade'),
+		foreignKey({ columns: [t.candidateBId, t.promptId], foreignColumns: [candidate.id, candidate.promptId] }).onDelete('cascade'),
+		uniqueIndex('pair_candidates_unique').on(t.candidateAId, t.candidateBId),
+		index('pair_prompt_idx').on(t.promptId),
+		check('pair_distinct_candidates', sql`${t.candidateAId} <> ${t.candidateBId}`),
+		check('pair_overlap_range', sql`${t.overlap} between 1 and 20`),
+		check('pair_known_answer_check', sql`${t.knownAnswer} is null or ${oneOf(t.knownAnswer, choices)}`)
+	]
+);
+
+/** Work handed out and not yet returned. */
+export const lease = pgTable(
+	'lease',
+	{
+		id: id(),
+		pairId: uuid('pair_id')
+			.notNull()
+			.references(() => pair.id, { onDelete: 'cascade' }),
+		annotatorId: uuid('annotator_id')
+			.notNull()
+			.references(() => user.id, { onDelete: 'cascade' }),
+		/** Which candidate this annotator sees on the left (random, fixed per lease). */
+		leftCandidateId: uuid('left_candidate_id').notNull(),
+		expiresAt: at('expires_at').notNull(),
+		createdAt: createdAt()
+	},
+	(t) => [
+		uniqueIndex('lease_pair_annotator_unique').on(t.pairId, t.annotatorId),
+		index('lease_expiry_idx').on(t.expiresAt)
+	]
+);
+
+export const judgment = pgTable(
+	'judgment',
+	{
+		id: id(),
+		/** Made by the client before the first send, so a retried submit is recorded once. */
+		clientId: uuid('client_id').notNull(),
+		pairId: uuid('pair_id')
+			.notNull()
+			.references(() => pair.id, { onDelete: 'cascade' }),
+		annotatorId: uuid('annotator_id')
+			.notNull()
+			.references(() => user.id, { onDelete: 'restrict' }),
+		choice: text('choice', { enum: choices }).notNull(),
+		/** 1 negligibly, 2 slightly, 3 clearly, 4 much better (Llama 2's scale); only for a / b. */
+		strength: smallint('strength'),
+		leftCandidateId: uuid('left_candidate_id')
+			.notNull()
+			.references(() => candidate.id, { onDelete: 'cascade' }),
+		durationMs: integer('duration_ms'),
+		rationale: text('rationale'),
+		createdAt: createdAt()
+	},
+	(t) => [
+		uniqueIndex('judgment_pair_annotator_unique').on(t.pairId, t.annotatorId),
+		uniqueIndex('judgment_client_id_unique').on(t.clientId),
+		index('judgment_annotator_idx').on(t.annotatorId, t.createdAt),
+		check('judgment_choice_check', oneOf(t.choice, choices)),
+		check(
+			'judgment_strength_matches_choice',
+			sql`(${t.choice} in ('a', 'b') and ${t.strength} between 1 and 4) or (${t.choice} in ('tie', 'both_off_persona') and ${t.strength} is null)`
+		),
+		check('judgment_duration_nonnegative', sql`${t.durationMs} is null or ${t.durationMs} >= 0`),
+		check('judgment_rationale_length', sql`${t.rationale} is null or char_length(${t.rationale}) <= 2000`)
+	]
+);
+
+// ── gold examples ───────────────────────────────────────────────────────────
+
+export const goldStatuses = ['draft', 'submitted', 'approved', 'changes_requested', 'rejected'] as const;
+export const reviewDecisions = ['approved', 'changes_requested', 'rejected'] as const;
+
+export const goldExample = pgTable(
+	'gold_example',
+	{
+		id: id(),
+		promptId: uuid('prompt_id')
+			.notNull()
+			.references(() => prompt.id, { onDelete: 'cascade' }),
+		/** The reply it was edited from; null when written from scratch. */
+		sourceCandidateId: uuid('source_candidate_id').references(() => candidate.id, { onDelete: 'set null' }),
+		authorId: uuid('author_id')
+			.notNull()
+			.references(() => user.id, { onDelete: 'restrict' }),
+		status: text('status', { enum: goldStatuses }).notNull().default('draft'),
+		createdAt: createdAt(),
+		updatedAt: updatedAt()
+	},
+	(t) => [
+		index('gold_example_status_idx').on(t.status, t.updatedAt),
+		check('gold_example_status_check', oneOf(t.status, goldStatuses))
+	]
+);
+
+export const goldRevision = pgTable(
+	'gold_revision',
+	{
+		id: id(),
+		goldExampleId: uuid('gold_example_id')
+			.notNull()
+			.references(() => goldExample.id, { onDelete: 'cascade' }),
+		revision: integer('revision').notNull(),
+		text: text('text').notNull(),
+		authorId: uuid('author_id')
+			.notNull()
+			.references(() => user.id, { onDelete: 'restrict' }),
+		createdAt: createdAt()
+	},
+	(t) => [
+		uniqueIndex('gold_revision_number_unique').on(t.goldExampleId, t.revision),
+		check('gold_revision_positive', sql`${t.revision} >= 1`)
+	]
+);
+
+export const goldReview = pgTable(
+	'gold_review',
+	{
+		id: id(),
+		goldExampleId: uuid('gold_example_id')
+			.notNull()
+			.references(() => goldExample.id, { onDelete: 'cascade' }),
+		revisionId: uuid('revision_id')
+			.notNull()
+			.references(() => goldRevision.id, { onDelete: 'cascade' }),
+		reviewerId: uuid('reviewer_id')
+			.notNull()
+			.references(() => user.id, { onDelete: 'restrict' }),
+		decision: text('decision', { enum: reviewDecisions }).notNull(),
+		comment: text('comment'),
+		createdAt: createdAt()
+	},
+	(t) => [
+		index('gold_review_example_idx').on(t.goldExampleId),
+		check('gold_review_decision_check', oneOf(t.decision, reviewDecisions))
+	]
+);
+
+// ── datasets ────────────────────────────────────────────────────────────────
+
+export const dataset = pgTable(
+	'dataset',
+	{
+		id: id(),
+		personaId: uuid('persona_id')
+			.notNull()
+			.references(() => persona.id, { onDelete: 'cascade' }),
+		slug: text('slug').notNull(),
+		name: text('name').notNull(),
+		/** Filters, aggregation, margin table, split rule. */
+		spec: jsonb('spec').$type<Record<string, unknown>>().notNull(),
+		createdBy: uuid('created_by').references(() => user.id, { onDelete: 'set null' }),
+		createdAt: createdAt()
+	},
+	(t) => [
+		uniqueIndex('dataset_slug_unique').on(t.personaId, t.slug),
+		check('dataset_slug_format', sql`${t.slug} ~ '^[a-z0-9][a-z0-9-]*$'`)
+	]
+);
+
+export const datasetVersionStatuses = ['building', 'published', 'failed'] as const;
+
+export const datasetVersion = pgTable(
+	'dataset_version',
+	{
+		id: id(),
+		datasetId: uuid('dataset_id')
+			.notNull()
+			.references(() => dataset.id, { onDelete: 'restrict' }),
+		version: integer('version').notNull(),
+		status: text('status', { enum: datasetVersionStatuses }).notNull().default('building'),
+		/** The dataset spec as it was when this version was frozen. */
+		spec: jsonb('spec').$type<Record<string, unknown>>().notNull(),
+		parentVersionId: uuid('parent_version_id').references((): AnyPgColumn => datasetVersion.id),
+		objectPrefix: text('object_prefix').notNull(),
+		manifest: jsonb('manifest').$type<Record<string, unknown>>(),
+		error: text('error'),
+		createdBy: uuid('created_by').references(() => user.id, { onDelete: 'set null' }),
+		createdAt: createdAt(),
+		publishedAt: at('published_at')
+	},
+	(t) => [
+		uniqueIndex('dataset_version_number_unique').on(t.datasetId, t.version),
+		check('dataset_version_positive', sql`${t.version} >= 1`),
+		check('dataset_version_status_check', oneOf(t.status, datasetVersionStatuses)),
+		check('dataset_version_published_has_manifest', sql`${t.status} <> 'published' or ${t.manifest} is not null`)
+	]
+);
+
+export const datasetRowKinds = ['preference', 'sft', 'prompt', 'vote'] as const;
+export const splits = ['train', 'test'] as const;
+
+/** Frozen membership of a version: what went into it, in order. */
+export const datasetVersionRow = pgTable(
+	'dataset_version_row',
+	{
+		datasetVersionId: uuid('dataset_version_id')
+			.notNull()
+			.references(() => datasetVersion.id, { onDelete: 'cascade' }),
+		kind: text('kind', { enum: datasetRowKinds }).notNull(),
+		position: integer('position').notNull(),
+		split: text('split', { enum: splits }).notNull(),
+		pairId: uuid('pair_id').references(() => pair.id, { onDelete: 'restrict' }),
+		goldExampleId: uuid('gold_example_id').references(() => goldExample.id, { onDelete: 'restrict' }),
+		promptId: uuid('prompt_id').references(() => prompt.id, { onDelete: 'restrict' }),
+		judgmentId: uuid('judgment_id').references(() => judgment.id, { onDelete: 'restrict' })
+	},
+	(t) => [
+		primaryKey({ columns: [t.datasetVersionId, t.kind, t.position] }),
+		check('dataset_row_kind_check', oneOf(t.kind, datasetRowKinds)),
+		check('dataset_row_split_check', oneOf(t.split, splits)),
+		check('dataset_row_position_nonnegative', sql`${t.position} >= 0`)
+	]
+);
+
+// ── background work and the outside world ───────────────────────────────────
+
+export const jobStatuses = ['queued', 'running', 'succeeded', 'failed'] as const;
+
+/** Claimed with FOR UPDATE SKIP LOCKED so several app instances can share the queue. */
+export const job = pgTable(
+	'job',
+	{
+		id: id(),
+		kind: text('kind').notNull(),
+		payload: jsonb('payload').$type<Record<string, unknown>>().notNull().default({}),
+		status: text('status', { enum: jobStatuses }).notNull().default('queued'),
+		attempts: integer('attempts').notNull().default(0),
+		maxAttempts: integer('max_attempts').notNull().default(5),
+		runAfter: at('run_after').notNull().defaultNow(),
+		lockedBy: text('locked_by'),
+		lockedUntil: at('locked_until'),
+		lastError: text('last_error'),
+		/** Enqueueing the same logical work twice yields one job. */
+		dedupeKey: text('dedupe_key'),
+		createdAt: createdAt(),
+		updatedAt: updatedAt(),
+		finishedAt: at('finished_at')
+	},
+	(t) => [
+		uniqueIndex('job_dedupe_unique').on(t.dedupeKey),
+		index('job_ready_idx').on(t.status, t.runAfter),
+		check('job_status_check', oneOf(t.status, jobStatuses)),
+		check('job_attempts_range', sql`${t.attempts} >= 0 and ${t.maxAttempts} >= 1`)
+	]
+);
+
+export const storageEvent = pgTable(
+	'storage_event',
+	{
+		id: id(),
+		/** bucket/key/etag (or sequencer): a redelivered event is recorded once. */
+		dedupeKey: text('dedupe_key').notNull(),
+		eventName: text('event_name').notNull(),
+		bucket: text('bucket').notNull(),
+		objectKey: text('object_key').notNull(),
+		payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+		outcome: text('outcome').notNull(),
+		datasetVersionId: uuid('dataset_version_id').references(() => datasetVersion.id, { onDelete: 'set null' }),
+		receivedAt: at('received_at').notNull().defaultNow()
+	},
+	(t) => [uniqueIndex('storage_event_dedupe_unique').on(t.dedupeKey)]
+);
+
+export const trainingRunKinds = ['reward_model', 'ppo'] as const;
+
+export const trainingRun = pgTable(
+	'training_run',
+	{
+		id: id(),
+		datasetVersionId: uuid('dataset_version_id')
+			.notNull()
+			.references(() => datasetVersion.id, { onDelete: 'restrict' }),
+		kind: text('kind', { enum: trainingRunKinds }).notNull(),
+		/** The PPO run's reward-model run. */
+		parentRunId: uuid('parent_run_id').references((): AnyPgColumn => trainingRun.id),
+		/** The policy PPO starts from. */
+		baseModelVersionId: uuid('base_model_version_id').references(() => modelVersion.id),
+		kfpRunId: text('kfp_run_id'),
+		/** KFP run state (PENDING, RUNNING, SUCCEEDED, …) or NOT_CONFIGURED. */
+		state: text('state').notNull(),
+		stateHistory: jsonb('state_history').$type<Array<{ state: string; at: string }>>().notNull().default([]),
+		parameters: jsonb('parameters').$type<Record<string, unknown>>().notNull().default({}),
+		/** The exact create-run request sent (or that would be sent) to Kubeflow. */
+		request: jsonb('request').$type<Record<string, unknown>>(),
+		outputs: jsonb('outputs').$type<Record<string, unknown>>(),
+		error: text('error'),
+		createdAt: createdAt(),
+		updatedAt: updatedAt()
+	},
+	(t) => [
+		uniqueIndex('training_run_kfp_unique').on(t.kfpRunId),
+		index('training_run_version_idx').on(t.datasetVersionId),
+		check('training_run_kind_check', oneOf(t.kind, trainingRunKinds))
+	]
+);
+
+export const auditEvent = pgTable(
+	'audit_event',
+	{
+		id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+		actorId: uuid('actor_id').references(() => user.id, { onDelete: 'set null' }),
+		/** e.g. user.create, user.role, user.disable */
+		action: text('action').notNull(),
+		targetType: text('target_type'),
+		targetId: text('target_id'),
+		details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
+		ip: text('ip'),
+		createdAt: createdAt()
+	},
+	(t) => [index('audit_event_created_idx').on(t.createdAt), index('audit_event_target_idx').on(t.targetType, t.targetId)]
+);

@@ -1,0 +1,49 @@
+import { loadConfig, type Config } from './config';
+import { openDatabase, migrateDatabase, type Database, type Db } from './db';
+import { log } from './log';
+
+/**
+ * The one database the running app uses. Opened by `hooks.server.ts` `init`
+ * (or by a CLI script, or a test via `useDatabase`), closed on shutdown.
+ */
+let current: { database: Database; config: Config } | undefined;
+
+export function db(): Db {
+	if (!current) throw new Error('The database is not open: call runtime.start() (or useDatabase in tests) first.');
+	return current.database.db;
+}
+
+export function config(): Config {
+	return current?.config ?? loadConfig();
+}
+
+export function databaseKind(): Database['kind'] {
+	if (!current) throw new Error('The database is not open.');
+	return current.database.kind;
+}
+
+/** Opens the configured database and applies pending migrations. Idempotent. */
+export async function start(cfg: Config = loadConfig()): Promise<Database> {
+	if (current) return current.database;
+	const database = await openDatabase(cfg.database);
+	try {
+		await migrateDatabase(database, cfg.database, cfg.migrationsDir);
+	} catch (error) {
+		await database.close();
+		throw error;
+	}
+	current = { database, config: cfg };
+	log.info({ database: cfg.database.kind }, 'database ready');
+	return database;
+}
+
+/** For tests and scripts that opened a database themselves. */
+export function useDatabase(database: Database, cfg: Config = loadConfig()): void {
+	current = { database, config: cfg };
+}
+
+export async function stop(): Promise<void> {
+	const closing = current;
+	current = undefined;
+	if (closing) await closing.database.close();
+}
