@@ -146,7 +146,7 @@ CREATE TABLE "judgment" (
 	"rationale" text,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "judgment_choice_check" CHECK ("judgment"."choice" in ('a', 'b', 'tie', 'both_off_persona')),
-	CONSTRAINT "judgment_strength_matches_choice" CHECK (("judgment"."choice" in ('a', 'b') and "judgment"."strength" between 1 and 4) or ("judgment"."choice" in ('tie', 'both_off_persona') and "judgment"."strength" is null)),
+	CONSTRAINT "judgment_strength_matches_choice" CHECK (("judgment"."choice" in ('a', 'b') and "judgment"."strength" is not null and "judgment"."strength" between 1 and 4) or ("judgment"."choice" in ('tie', 'both_off_persona') and "judgment"."strength" is null)),
 	CONSTRAINT "judgment_duration_nonnegative" CHECK ("judgment"."duration_ms" is null or "judgment"."duration_ms" >= 0),
 	CONSTRAINT "judgment_rationale_length" CHECK ("judgment"."rationale" is null or char_length("judgment"."rationale") <= 2000)
 );

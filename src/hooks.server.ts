@@ -18,8 +18,9 @@ export const init: ServerInit = async () => {
 	await demo.prepareOnStart(runtime.db(), runtime.config());
 	// adapter-node emits this after it stopped accepting and drained in-flight requests.
 	process.once('sveltekit:shutdown' as never, async (reason: string) => {
-		log.info({ reason }, 'shutting down');
+		log.info({ reason }, 'requests drained, closing the database');
 		await runtime.stop();
+		log.info('stopped');
 	});
 };
 

@@ -1,3 +1,5 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import { openDatabase, migrateDatabase, type Database } from '../../src/lib/server/db';
@@ -6,16 +8,13 @@ const MIGRATIONS = path.resolve('drizzle');
 
 export type TestDatabase = Database & { name: string };
 
-/**
- * A clean, migrated database for one test file: an in-memory PGlite, or a
- * fresh database on the server in TEST_DATABASE_URL (dropped on close).
- */
-export async function createTestDatabase(): Promise<TestDatabase> {
-	if (process.env.TEST_DB !== 'postgres') {
-		const database = await openDatabase({ kind: 'pglite', dir: null });
-		await migrateDatabase(database, { kind: 'pglite', dir: null }, MIGRATIONS);
-		return { ...database, name: 'pglite:memory' };
-	}
+/** Which database the current vitest project runs against (see vite.config.ts). */
+export function testDatabaseKind(): 'pglite' | 'postgres' {
+	return process.env.TEST_DB === 'postgres' ? 'postgres' : 'pglite';
+}
+
+/** An empty database (no tables) on the server in TEST_DATABASE_URL; `drop` removes it. */
+export async function createScratchPostgres(): Promise<{ url: string; name: string; drop(): Promise<void> }> {
 	const adminUrl = process.env.TEST_DATABASE_URL;
 	if (!adminUrl) throw new Error('TEST_DB=postgres needs TEST_DATABASE_URL');
 	const name = `codelynn_test_${process.pid}_${crypto.randomUUID().slice(0, 8)}`;
@@ -24,17 +23,43 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 	await admin.end();
 	const url = new URL(adminUrl);
 	url.pathname = `/${name}`;
-	const target = { kind: 'postgres', url: url.toString() } as const;
+	return {
+		url: url.toString(),
+		name,
+		async drop() {
+			const dropper = postgres(adminUrl, { max: 1, onnotice: () => {} });
+			await dropper.unsafe(`drop database if exists "${name}" with (force)`);
+			await dropper.end();
+		}
+	};
+}
+
+/** An empty folder for an on-disk PGlite; `remove` deletes it. */
+export function createScratchFolder(): { dir: string; remove(): void } {
+	const dir = mkdtempSync(path.join(os.tmpdir(), 'codelynn-test-'));
+	return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * A clean, migrated database for one test file: an in-memory PGlite, or a
+ * fresh database on the server in TEST_DATABASE_URL (dropped on close).
+ */
+export async function createTestDatabase(): Promise<TestDatabase> {
+	if (testDatabaseKind() === 'pglite') {
+		const database = await openDatabase({ kind: 'pglite', dir: null });
+		await migrateDatabase(database, { kind: 'pglite', dir: null }, MIGRATIONS);
+		return { ...database, name: 'pglite:memory' };
+	}
+	const scratch = await createScratchPostgres();
+	const target = { kind: 'postgres', url: scratch.url } as const;
 	const database = await openDatabase(target, { poolSize: 25 });
 	await migrateDatabase(database, target, MIGRATIONS);
 	return {
 		...database,
-		name,
+		name: scratch.name,
 		async close() {
 			await database.close();
-			const dropper = postgres(adminUrl, { max: 1, onnotice: () => {} });
-			await dropper.unsafe(`drop database if exists "${name}" with (force)`);
-			await dropper.end();
+			await scratch.drop();
 		}
 	};
 }

@@ -306,7 +306,8 @@ export const judgment = pgTable(
 		check('judgment_choice_check', oneOf(t.choice, choices)),
 		check(
 			'judgment_strength_matches_choice',
-			sql`(${t.choice} in ('a', 'b') and ${t.strength} between 1 and 4) or (${t.choice} in ('tie', 'both_off_persona') and ${t.strength} is null)`
+			// `is not null` first: a NULL strength would make the whole CHECK NULL, which passes
+			sql`(${t.choice} in ('a', 'b') and ${t.strength} is not null and ${t.strength} between 1 and 4) or (${t.choice} in ('tie', 'both_off_persona') and ${t.strength} is null)`
 		),
 		check('judgment_duration_nonnegative', sql`${t.durationMs} is null or ${t.durationMs} >= 0`),
 		check('judgment_rationale_length', sql`${t.rationale} is null or char_length(${t.rationale}) <= 2000`)
