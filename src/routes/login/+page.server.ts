@@ -12,9 +12,15 @@ const signInSchema = z.object({
 	password: z.string({ error: 'Enter your password.' }).min(1, 'Enter your password.').max(256, 'That password is too long.')
 });
 
-/** Only same-site paths, so the login page cannot be used to bounce people elsewhere. */
+/**
+ * Only same-site paths, so the login page cannot be used to bounce people elsewhere.
+ * Browsers read `\` as `/` and drop tabs and newlines inside a URL, so `/\t/evil.example`
+ * means `//evil.example`: any backslash or control character sends the user home instead.
+ */
 function safeRedirect(target: string | null): string {
-	return target && target.startsWith('/') && !target.startsWith('//') && !target.startsWith('/\\') ? target : '/';
+	return target && target.startsWith('/') && !target.startsWith('//') && !/[\\\u0000-\u001f\u007f]/.test(target)
+		? target
+		: '/';
 }
 
 export const load: PageServerLoad = ({ locals, url }) => {
