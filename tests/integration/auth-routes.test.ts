@@ -219,6 +219,19 @@ describe('/account', () => {
 			expect(result).toMatchObject({ status: 400, data: { errors: { newPassword: expect.any(String) } } });
 		});
 
+		it('locks out guessing the current password from a stolen session, like sign-in does', async () => {
+			const { id: victim } = await accounts.createUser(
+				database.db,
+				{ email: 'guessed@example.com', displayName: 'Guessed', role: 'annotator', password: PASSWORD },
+				{ id: null }
+			);
+			const thief = await signedIn(victim);
+			for (let i = 0; i < 5; i++) await change(thief, { currentPassword: `guess ${i} of many`, ...twice('taken over!!') });
+			const right = await change(thief, { currentPassword: PASSWORD, ...twice('taken over!!') });
+			expect(right).toMatchObject({ status: 400, data: { errors: { currentPassword: expect.stringMatching(/Too many/) } } });
+			expect(await accounts.signIn(database.db, 'guessed@example.com', PASSWORD, null)).toMatchObject({ reason: 'throttled' });
+		});
+
 		it('changes the password, keeps this session and signs every other device out', async () => {
 			const me = await signedIn(changer);
 			const phone = await signedIn(changer);

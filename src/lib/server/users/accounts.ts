@@ -105,10 +105,16 @@ export async function changeOwnPassword(
 	newPassword: string,
 	keepSessionId: string
 ): Promise<void> {
-	const [found] = await db.select({ passwordHash: user.passwordHash }).from(user).where(eq(user.id, userId));
+	const [found] = await db.select({ email: user.email, passwordHash: user.passwordHash }).from(user).where(eq(user.id, userId));
 	if (!found) throw new NotFoundError('No such user.');
-	if (!(await verifyPassword(found.passwordHash, currentPassword)))
+	// Guesses at the current password (say, from a stolen session) count against the same lock-out as sign-in.
+	const keys = { email: found.email, ip: null };
+	const until = await throttle.lockedUntil(db, keys);
+	if (until) throw new FieldError('currentPassword', throttle.describeWait(until));
+	if (!(await verifyPassword(found.passwordHash, currentPassword))) {
+		await throttle.recordFailure(db, keys);
 		throw new FieldError('currentPassword', 'That is not your current password.');
+	}
 	const passwordHash = await hashPassword(newPassword);
 	await db.transaction(async (tx) => {
 		await tx.update(user).set({ passwordHash, passwordChangedAt: new Date(), updatedAt: new Date() }).where(eq(user.id, userId));
