@@ -57,10 +57,10 @@ describe('constraints that keep the data honest', () => {
 	it('refuses a pair whose candidates answer different prompts, or the same candidate twice', async () => {
 		const [p] = await database.db.select().from(pair).where(eq(pair.id, fixture.pairId));
 		await expect(
-			database.db.insert(pair).values({ promptId: p!.promptId, candidateAId: p!.candidateAId, candidateBId: fixture.otherPromptCandidateId, overlap: 3 })
+			database.db.insert(pair).values({ promptId: p!.promptId, personaId: p!.personaId, candidateAId: p!.candidateAId, candidateBId: fixture.otherPromptCandidateId, overlap: 3 })
 		).rejects.toThrow();
 		await expect(
-			database.db.insert(pair).values({ promptId: p!.promptId, candidateAId: p!.candidateAId, candidateBId: p!.candidateAId, overlap: 3 })
+			database.db.insert(pair).values({ promptId: p!.promptId, personaId: p!.personaId, candidateAId: p!.candidateAId, candidateBId: p!.candidateAId, overlap: 3 })
 		).rejects.toThrow();
 	});
 

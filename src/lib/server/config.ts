@@ -17,6 +17,8 @@ const envSchema = z.object({
 	DEMO_WORKSPACE: z.enum(['auto', 'on', 'off']).default('auto'),
 	LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 	SESSION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+	LEASE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(20),
+	UNDO_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
 	NODE_ENV: z.string().optional()
 });
 
@@ -26,6 +28,10 @@ export type Config = {
 	demoWorkspace: 'auto' | 'on' | 'off';
 	logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
 	sessionDays: number;
+	/** How long a handed-out pair stays reserved for its annotator. */
+	leaseMinutes: number;
+	/** How long after submitting an annotator may take a judgment back. */
+	undoSeconds: number;
 	production: boolean;
 };
 
@@ -44,6 +50,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 		demoWorkspace: e.DEMO_WORKSPACE,
 		logLevel: e.LOG_LEVEL,
 		sessionDays: e.SESSION_DAYS,
+		leaseMinutes: e.LEASE_MINUTES,
+		undoSeconds: e.UNDO_SECONDS,
 		production: e.NODE_ENV === 'production'
 	};
 }

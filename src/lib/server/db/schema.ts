@@ -147,6 +147,8 @@ export const prompt = pgTable(
 	},
 	(t) => [
 		uniqueIndex('prompt_content_unique').on(t.personaId, t.contentHash),
+		// Target of pair's composite key: a pair's persona is its prompt's persona.
+		unique('prompt_id_persona_unique').on(t.id, t.personaId),
 		index('prompt_domain_idx').on(t.personaId, t.domain),
 		check('prompt_domain_format', sql`${t.domain} ~ '^[a-z][a-z0-9_-]*$'`),
 		check('prompt_messages_array', sql`jsonb_typeof(${t.messages}) = 'array' and jsonb_array_length(${t.messages}) > 0`)
@@ -232,9 +234,9 @@ export const pair = pgTable(
 	'pair',
 	{
 		id: id(),
-		promptId: uuid('prompt_id')
-			.notNull()
-			.references(() => prompt.id, { onDelete: 'cascade' }),
+		promptId: uuid('prompt_id').notNull(),
+		/** The prompt's persona, kept on the pair so the hand-out index covers one persona's queue. */
+		personaId: uuid('persona_id').notNull(),
 		candidateAId: uuid('candidate_a_id').notNull(),
 		candidateBId: uuid('candidate_b_id').notNull(),
 		/** How many different annotators judge this pair. */
@@ -242,16 +244,27 @@ export const pair = pgTable(
 		priority: integer('priority').notNull().default(0),
 		/** Gold check: the answer a careful annotator gives. */
 		knownAnswer: text('known_answer', { enum: choices }),
+		/** Judgments recorded; maintained with the judgment in one transaction. */
+		judgmentCount: smallint('judgment_count').notNull().default(0),
+		/** Leases outstanding (expired ones count until reclaimed, so the pair is never over-handed). */
+		leaseCount: smallint('lease_count').notNull().default(0),
 		createdAt: createdAt()
 	},
 	(t) => [
+		foreignKey({ columns: [t.promptId, t.personaId], foreignColumns: [prompt.id, prompt.personaId] }).onDelete('cascade'),
 		foreignKey({ columns: [t.candidateAId, t.promptId], foreignColumns: [candidate.id, candidate.promptId] }).onDelete('cascade'),
 		foreignKey({ columns: [t.candidateBId, t.promptId], foreignColumns: [candidate.id, candidate.promptId] }).onDelete('cascade'),
 		uniqueIndex('pair_candidates_unique').on(t.candidateAId, t.candidateBId),
 		index('pair_prompt_idx').on(t.promptId),
 		check('pair_distinct_candidates', sql`${t.candidateAId} <> ${t.candidateBId}`),
 		check('pair_overlap_range', sql`${t.overlap} between 1 and 20`),
-		check('pair_known_answer_check', sql`${t.knownAnswer} is null or ${oneOf(t.knownAnswer, choices)}`)
+		check('pair_known_answer_check', sql`${t.knownAnswer} is null or ${oneOf(t.knownAnswer, choices)}`),
+		// The promise of the queue, kept by the database: never more hands on a pair than its overlap.
+		check('pair_counts_within_overlap', sql`${t.judgmentCount} >= 0 and ${t.leaseCount} >= 0 and ${t.judgmentCount} + ${t.leaseCount} <= ${t.overlap}`),
+		// Hand-out order over the pairs that still need someone: done pairs leave the index.
+		index('pair_open_idx')
+			.on(t.personaId, t.priority.desc(), t.createdAt, t.id)
+			.where(sql`${t.judgmentCount} + ${t.leaseCount} < ${t.overlap}`)
 	]
 );
 
@@ -273,8 +286,24 @@ export const lease = pgTable(
 	},
 	(t) => [
 		uniqueIndex('lease_pair_annotator_unique').on(t.pairId, t.annotatorId),
+		index('lease_annotator_idx').on(t.annotatorId, t.createdAt),
 		index('lease_expiry_idx').on(t.expiresAt)
 	]
+);
+
+/** A pair an annotator passed on: never handed to them again. */
+export const pairSkip = pgTable(
+	'pair_skip',
+	{
+		pairId: uuid('pair_id')
+			.notNull()
+			.references(() => pair.id, { onDelete: 'cascade' }),
+		annotatorId: uuid('annotator_id')
+			.notNull()
+			.references(() => user.id, { onDelete: 'cascade' }),
+		createdAt: createdAt()
+	},
+	(t) => [primaryKey({ columns: [t.annotatorId, t.pairId] })]
 );
 
 export const judgment = pgTable(

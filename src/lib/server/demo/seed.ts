@@ -108,6 +108,7 @@ async function addDemoPrompt(tx: Tx, target: Target, demoPrompt: DemoPrompt, ind
 			const knownAnswer: Choice | null = w.fit === 'off' ? (strongFirst ? 'a' : 'b') : null;
 			return {
 				promptId: row.id,
+				personaId: target.personaId,
 				candidateAId: strongFirst ? s.id : w.id,
 				candidateBId: strongFirst ? w.id : s.id,
 				overlap: target.overlap,

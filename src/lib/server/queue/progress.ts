@@ -1,0 +1,30 @@
+import { sql } from 'drizzle-orm';
+import { rowsOf, type DbOrTx } from '../db';
+
+export type Progress = { today: number; total: number };
+
+/** The annotator's own counts; cheap (index on judgment(annotator_id, created_at)), so sent with every submit. */
+export async function progressOf(db: DbOrTx, annotatorId: string, personaId: string): Promise<Progress> {
+	const result = await db.execute(sql`
+		select count(*)::int as total,
+			count(*) filter (where j.created_at >= date_trunc('day', now()))::int as today
+		from judgment j join pair p on p.id = j.pair_id
+		where j.annotator_id = ${annotatorId} and p.persona_id = ${personaId}`);
+	const row = rowsOf<Progress>(result)[0];
+	return { today: Number(row?.today ?? 0), total: Number(row?.total ?? 0) };
+}
+
+/** Pairs still waiting for this annotator, counted up to `cap` so a huge queue costs no more than a small one. */
+export async function queueLeft(db: DbOrTx, annotatorId: string, personaId: string, cap = 10_000): Promise<{ count: number; capped: boolean }> {
+	const result = await db.execute(sql`
+		select count(*)::int as n from (
+			select 1 from pair p
+			where p.persona_id = ${personaId}
+				and p.judgment_count + p.lease_count < p.overlap
+				and not exists (select 1 from judgment j where j.pair_id = p.id and j.annotator_id = ${annotatorId})
+				and not exists (select 1 from pair_skip s where s.pair_id = p.id and s.annotator_id = ${annotatorId})
+			limit ${cap}
+		) open`);
+	const n = Number(rowsOf<{ n: number }>(result)[0]?.n ?? 0);
+	return { count: n, capped: n >= cap };
+}
