@@ -17,6 +17,14 @@ export class NotFoundError extends Error {
 	}
 }
 
+/** The request was fine but collides with what already happened (judged already, taken by others). */
+export class ConflictError extends Error {
+	constructor(message: string) {
+		super(message);
+		this.name = 'ConflictError';
+	}
+}
+
 /** Postgres unique_violation, from either driver. */
 export function isUniqueViolation(error: unknown, constraint?: string): boolean {
 	let e = error as { code?: string; constraint_name?: string; constraint?: string; cause?: unknown } | undefined;

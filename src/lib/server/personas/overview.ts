@@ -4,6 +4,7 @@ import { judgment, modelVersion, pair, persona, prompt } from '../db/schema';
 
 export type PersonaOverview = {
 	id: string;
+	slug: string;
 	name: string;
 	styleGuide: string;
 	currentModel: { name: string; kind: 'endpoint' | 'demo_pool' } | null;
@@ -40,6 +41,7 @@ export async function listPersonaOverviews(db: Db): Promise<PersonaOverview[]> {
 				.where(eq(prompt.personaId, p.id));
 			return {
 				id: p.id,
+				slug: p.slug,
 				name: p.name,
 				styleGuide: p.styleGuide,
 				currentModel: current ?? null,

@@ -2,7 +2,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { rowsOf, type Db, type Tx } from '../db';
 import { judgment, pair, pairSkip, type Choice } from '../db/schema';
-import { FieldError, NotFoundError } from '../errors';
+import { ConflictError, FieldError, NotFoundError } from '../errors';
 import { releaseLease } from './lease';
 
 /** What the page sends: sides as the annotator saw them; the server maps them to the pair's A/B. */
@@ -26,7 +26,7 @@ export const judgmentInputSchema = z
 export type JudgmentInput = z.infer<typeof judgmentInputSchema>;
 
 /** The pair went to someone else while this annotator's lease was expired: their vote is not needed. */
-export class LeaseLostError extends Error {
+export class LeaseLostError extends ConflictError {
 	constructor() {
 		super('Your hold on this pair expired and it was judged by others in the meantime, so this judgment was not needed.');
 		this.name = 'LeaseLostError';
@@ -85,7 +85,7 @@ async function existingJudgment(tx: Tx, annotatorId: string, input: JudgmentInpu
 	if (same && same.annotatorId === annotatorId && same.pairId === input.pairId)
 		return { status: 'duplicate', judgmentId: same.id, choice: same.choice };
 	if (same) throw new FieldError('clientId', 'This clientId belongs to another judgment.');
-	throw new FieldError('pairId', 'You have already judged this pair.');
+	throw new ConflictError('You have already judged this pair.');
 }
 
 async function turnLeaseIntoVote(tx: Tx, annotatorId: string, pairId: string): Promise<void> {

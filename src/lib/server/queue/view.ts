@@ -4,19 +4,9 @@ import type { DbOrTx } from '../db';
 import { candidate, pair, prompt } from '../db/schema';
 import { renderMarkdown } from '../markdown';
 import type { Lease } from './lease';
+import type { PairView, ShownCandidate } from '../../rank/types';
 
-/** One side as the annotator sees it. Model names stay hidden so they cannot sway the choice. */
-export type ShownCandidate = { candidateId: string; html: string; prewritten: boolean; truncated: boolean };
-
-export type PairView = {
-	pairId: string;
-	leftCandidateId: string;
-	expiresAt: string;
-	domain: string;
-	messages: Array<{ role: string; html: string }>;
-	left: ShownCandidate;
-	right: ShownCandidate;
-};
+export type { PairView, ShownCandidate } from '../../rank/types';
 
 const candidateA = alias(candidate, 'candidate_a');
 const candidateB = alias(candidate, 'candidate_b');

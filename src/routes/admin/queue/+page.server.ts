@@ -1,0 +1,49 @@
+import { error } from '@sveltejs/kit';
+import { z } from 'zod';
+import * as runtime from '$lib/server/runtime';
+import * as queueAdmin from '$lib/server/queue/admin';
+import { findPersona, listPersonas } from '$lib/server/personas/find';
+import { requireRole } from '$lib/server/auth/guard';
+import { NotFoundError } from '$lib/server/errors';
+import { formValues, rejectForm } from '$lib/server/forms';
+import type { Actions, PageServerLoad } from './$types';
+
+const releaseSchema = z.object({ annotatorId: z.uuid('Choose an annotator.') });
+
+async function personaOf(url: URL) {
+	return findPersona(runtime.db(), url.searchParams.get('persona')).catch((e) => {
+		if (e instanceof NotFoundError) error(404, e.message);
+		throw e;
+	});
+}
+
+export const load: PageServerLoad = async (event) => {
+	requireRole(event, 'admin');
+	const db = runtime.db();
+	const persona = await personaOf(event.url);
+	return {
+		persona: { slug: persona.slug, name: persona.name },
+		personas: await listPersonas(db),
+		stats: await queueAdmin.queueStats(db, persona.id),
+		annotators: await queueAdmin.annotatorProgress(db, persona.id),
+		leaseMinutes: runtime.config().leaseMinutes
+	};
+};
+
+export const actions: Actions = {
+	release: async (event) => {
+		const me = requireRole(event, 'admin');
+		const parsed = releaseSchema.safeParse(formValues(await event.request.formData(), ['annotatorId']));
+		if (!parsed.success) return rejectForm(400, parsed.error, {});
+		const persona = await personaOf(event.url);
+		const released = await queueAdmin.releaseAnnotatorLeases(runtime.db(), parsed.data.annotatorId, persona.id, {
+			id: me.id,
+			ip: event.getClientAddress()
+		});
+		return { released };
+	},
+	reclaim: async (event) => {
+		const me = requireRole(event, 'admin');
+		return { reclaimed: await queueAdmin.reclaimAllExpired(runtime.db(), { id: me.id, ip: event.getClientAddress() }) };
+	}
+};
