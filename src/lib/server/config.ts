@@ -12,6 +12,7 @@ const envSchema = z.object({
 		.regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must start with postgres:// or postgresql://')
 		.optional()
 		.or(z.literal('').transform(() => undefined)),
+	DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
 	PGLITE_DIR: z.string().trim().min(1).default('./data/pglite'),
 	MIGRATIONS_DIR: z.string().trim().min(1).default('./drizzle'),
 	DEMO_WORKSPACE: z.enum(['auto', 'on', 'off']).default('auto'),
@@ -24,6 +25,8 @@ const envSchema = z.object({
 
 export type Config = {
 	database: { kind: 'postgres'; url: string } | { kind: 'pglite'; dir: string };
+	/** Connections in the postgres.js pool (PostgreSQL only). */
+	poolSize: number;
 	migrationsDir: string;
 	demoWorkspace: 'auto' | 'on' | 'off';
 	logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
@@ -46,6 +49,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 		database: e.DATABASE_URL
 			? { kind: 'postgres', url: e.DATABASE_URL }
 			: { kind: 'pglite', dir: path.resolve(e.PGLITE_DIR) },
+		poolSize: e.DATABASE_POOL_SIZE,
 		migrationsDir: path.resolve(e.MIGRATIONS_DIR),
 		demoWorkspace: e.DEMO_WORKSPACE,
 		logLevel: e.LOG_LEVEL,

@@ -25,7 +25,7 @@ export function databaseKind(): Database['kind'] {
 /** Opens the configured database and applies pending migrations. Idempotent. */
 export async function start(cfg: Config = loadConfig()): Promise<Database> {
 	if (current) return current.database;
-	const database = await openDatabase(cfg.database);
+	const database = await openDatabase(cfg.database, { poolSize: cfg.poolSize });
 	try {
 		await migrateDatabase(database, cfg.database, cfg.migrationsDir);
 	} catch (error) {

@@ -1,11 +1,10 @@
 import type { Db } from '../db';
-import { holdPairs } from './lease';
-import { progressOf, type Progress } from './progress';
-import { submitJudgment, type JudgmentInput, type SubmitResult } from './submit';
+import { handOut, holdPairs } from './lease';
+import { recordJudgment, type JudgmentInput, type SubmitResult } from './submit';
 import { viewPairs, type PairView } from './view';
 
-export { holdPairs, leaseNew, reclaimExpired, releaseLease, renewHeld, type Lease } from './lease';
-export { judgmentInputSchema, LeaseLostError, skipPair, submitJudgment, undoJudgment, type JudgmentInput, type SubmitResult } from './submit';
+export { handOut, holdPairs, leaseNew, reclaimExpired, releaseLease, renewHeld, type Lease } from './lease';
+export { judgmentInputSchema, LeaseLostError, recordJudgment, skipPair, submitJudgment, undoJudgment, type JudgmentInput, type SubmitResult } from './submit';
 export { progressOf, queueLeft, type Progress } from './progress';
 export { viewPairs, type PairView, type ShownCandidate } from './view';
 
@@ -20,16 +19,22 @@ export async function pairsInHand(db: Db, annotatorId: string, personaId: string
 	return viewPairs(db, leases);
 }
 
-/** Submit and the next pairs in one round trip: the page never waits between two judgments. */
+/**
+ * Submit and the next pairs in one round trip and one transaction (one commit
+ * to wait for): the vote, then the pairs now in hand. The annotator's counts
+ * are not re-read here; the page adds one per recorded judgment.
+ */
 export async function submitAndNext(
 	db: Db,
 	annotatorId: string,
 	personaId: string,
 	input: JudgmentInput,
 	settings: QueueSettings
-): Promise<{ result: SubmitResult; pairs: PairView[]; progress: Progress }> {
-	const result = await submitJudgment(db, annotatorId, input);
-	const pairs = await pairsInHand(db, annotatorId, personaId, settings);
-	const progress = await progressOf(db, annotatorId, personaId);
-	return { result, pairs, progress };
+): Promise<{ result: SubmitResult; pairs: PairView[] }> {
+	const { result, leases } = await db.transaction(async (tx) => {
+		const result = await recordJudgment(tx, annotatorId, input);
+		const leases = await handOut(tx, annotatorId, personaId, PAIRS_IN_HAND, settings.leaseMinutes);
+		return { result, leases };
+	});
+	return { result, pairs: await viewPairs(db, leases) };
 }

@@ -33,17 +33,29 @@ export async function reclaimExpired(db: DbOrTx, limit = 500): Promise<number> {
 	return Number(rowsOf<{ freed: number }>(result)[0]?.freed ?? 0);
 }
 
-/** The annotator's live leases for a persona, oldest first, their expiry pushed out (they are being looked at). */
+/**
+ * The annotator's live leases for a persona, oldest first. Those past half
+ * their life are pushed out again (the annotator is evidently still there);
+ * the others are only read, so most calls write nothing.
+ */
 export async function renewHeld(db: DbOrTx, annotatorId: string, personaId: string, minutes: number): Promise<Lease[]> {
 	const result = await db.execute(sql`
-		update lease set expires_at = now() + make_interval(mins => ${minutes})
-		from pair
-		where pair.id = lease.pair_id and pair.persona_id = ${personaId}
-			and lease.annotator_id = ${annotatorId} and lease.expires_at > now()
-		returning lease.pair_id, lease.left_candidate_id, lease.expires_at, lease.created_at`);
-	return rowsOf<LeaseRow & { created_at: Date | string }>(result)
-		.sort((a, b) => new Date(a.created_at).getTime() - new Date(b.created_at).getTime())
-		.map(toLease);
+		with held as (
+			select l.id, l.pair_id, l.left_candidate_id, l.expires_at, l.created_at,
+				p.priority, p.created_at as pair_created_at
+			from lease l join pair p on p.id = l.pair_id
+			where l.annotator_id = ${annotatorId} and p.persona_id = ${personaId} and l.expires_at > now()
+		), renewed as (
+			update lease set expires_at = now() + make_interval(mins => ${minutes})
+			from held
+			where lease.id = held.id and held.expires_at < now() + make_interval(mins => ${minutes}) / 2
+			returning lease.id, lease.expires_at
+		)
+		select held.pair_id, held.left_candidate_id, coalesce(renewed.expires_at, held.expires_at) as expires_at
+		from held left join renewed on renewed.id = held.id
+		-- the order they were handed out in: by lease, then as the queue orders pairs
+		order by held.created_at, held.priority desc, held.pair_created_at, held.pair_id`);
+	return rowsOf<LeaseRow>(result).map(toLease);
 }
 
 /**
@@ -69,7 +81,7 @@ export async function leaseNew(
 				and not exists (select 1 from judgment j where j.pair_id = p.id and j.annotator_id = ${annotatorId})
 				and not exists (select 1 from lease l where l.pair_id = p.id and l.annotator_id = ${annotatorId})
 				and not exists (select 1 from pair_skip s where s.pair_id = p.id and s.annotator_id = ${annotatorId})
-			order by p.priority desc, p.created_at, p.id
+			order by p.priority desc nulls last, p.created_at, p.id
 			limit ${count}
 			for update of p skip locked
 		), taken as (
@@ -89,22 +101,19 @@ export async function leaseNew(
 
 /**
  * What an annotator should have in hand: the leases they already hold (so a
- * reload shows the same pair), topped up with new ones to `hold`. One
- * transaction; on PGlite every transaction runs alone, which serialises it.
+ * reload shows the same pair), topped up with new ones to `hold`. Runs in the
+ * caller's transaction, so a submit and its next pairs commit together.
  */
-export async function holdPairs(
-	db: Db,
-	annotatorId: string,
-	personaId: string,
-	hold: number,
-	minutes: number
-): Promise<Lease[]> {
-	return db.transaction(async (tx) => {
-		await reclaimExpired(tx);
-		const held = await renewHeld(tx, annotatorId, personaId, minutes);
-		const fresh = await leaseNew(tx, annotatorId, personaId, hold - held.length, minutes);
-		return [...held, ...fresh];
-	});
+export async function handOut(tx: DbOrTx, annotatorId: string, personaId: string, hold: number, minutes: number): Promise<Lease[]> {
+	await reclaimExpired(tx);
+	const held = await renewHeld(tx, annotatorId, personaId, minutes);
+	const fresh = await leaseNew(tx, annotatorId, personaId, hold - held.length, minutes);
+	return [...held, ...fresh];
+}
+
+/** `handOut` in a transaction of its own. On PGlite every transaction runs alone, which serialises it. */
+export async function holdPairs(db: Db, annotatorId: string, personaId: string, hold: number, minutes: number): Promise<Lease[]> {
+	return db.transaction((tx) => handOut(tx, annotatorId, personaId, hold, minutes));
 }
 
 /** Gives back one pair without judging it (the annotator skipped it or signed out). */

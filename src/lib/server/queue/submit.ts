@@ -48,33 +48,33 @@ function toChoice(input: JudgmentInput, candidateAId: string): Choice {
  * reclaimed) the vote counts only if the pair still has a free slot.
  */
 export async function submitJudgment(db: Db, annotatorId: string, input: JudgmentInput): Promise<SubmitResult> {
-	return db.transaction(async (tx) => {
-		const [target] = await tx
-			.select({ a: pair.candidateAId, b: pair.candidateBId })
-			.from(pair)
-			.where(eq(pair.id, input.pairId));
-		if (!target) throw new NotFoundError('That pair no longer exists.');
-		if (input.leftCandidateId !== target.a && input.leftCandidateId !== target.b)
-			throw new FieldError('leftCandidateId', 'leftCandidateId is not one of this pair’s candidates.');
-		const choice = toChoice(input, target.a);
-		const [inserted] = await tx
-			.insert(judgment)
-			.values({
-				clientId: input.clientId,
-				pairId: input.pairId,
-				annotatorId,
-				choice,
-				strength: choice === 'a' || choice === 'b' ? input.strength! : null,
-				leftCandidateId: input.leftCandidateId,
-				durationMs: input.durationMs ?? null,
-				rationale: input.rationale || null
-			})
-			.onConflictDoNothing()
-			.returning({ id: judgment.id });
-		if (!inserted) return existingJudgment(tx, annotatorId, input);
-		await turnLeaseIntoVote(tx, annotatorId, input.pairId);
-		return { status: 'recorded', judgmentId: inserted.id, choice };
-	});
+	return db.transaction((tx) => recordJudgment(tx, annotatorId, input));
+}
+
+/** `submitJudgment` inside the caller's transaction. */
+export async function recordJudgment(tx: Tx, annotatorId: string, input: JudgmentInput): Promise<SubmitResult> {
+	const [target] = await tx.select({ a: pair.candidateAId, b: pair.candidateBId }).from(pair).where(eq(pair.id, input.pairId));
+	if (!target) throw new NotFoundError('That pair no longer exists.');
+	if (input.leftCandidateId !== target.a && input.leftCandidateId !== target.b)
+		throw new FieldError('leftCandidateId', 'leftCandidateId is not one of this pair’s candidates.');
+	const choice = toChoice(input, target.a);
+	const [inserted] = await tx
+		.insert(judgment)
+		.values({
+			clientId: input.clientId,
+			pairId: input.pairId,
+			annotatorId,
+			choice,
+			strength: choice === 'a' || choice === 'b' ? input.strength! : null,
+			leftCandidateId: input.leftCandidateId,
+			durationMs: input.durationMs ?? null,
+			rationale: input.rationale || null
+		})
+		.onConflictDoNothing()
+		.returning({ id: judgment.id });
+	if (!inserted) return existingJudgment(tx, annotatorId, input);
+	await turnLeaseIntoVote(tx, annotatorId, input.pairId);
+	return { status: 'recorded', judgmentId: inserted.id, choice };
 }
 
 async function existingJudgment(tx: Tx, annotatorId: string, input: JudgmentInput): Promise<SubmitResult> {

@@ -18,9 +18,9 @@ export const POST: RequestHandler = async (event) => {
 		const body = await parseJson(event, bodySchema);
 		const db = runtime.db();
 		const persona = await findPersona(db, body.persona);
-		const { result, pairs, progress } = await queue.submitAndNext(db, me.id, persona.id, body.judgment, {
+		const { result, pairs } = await queue.submitAndNext(db, me.id, persona.id, body.judgment, {
 			leaseMinutes: runtime.config().leaseMinutes
 		});
-		return { status: result.status, judgmentId: result.judgmentId, pairs, progress };
+		return { status: result.status, judgmentId: result.judgmentId, pairs };
 	});
 };
