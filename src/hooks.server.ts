@@ -36,7 +36,8 @@ const requestLog: Handle = async ({ event, resolve }) => {
 		event.locals.log.info(
 			{
 				method: event.request.method,
-				path: event.url.pathname,
+				// a token in the path (invite links) is a credential: log the route, not the token
+				path: event.route.id?.includes('[token]') ? event.route.id : event.url.pathname,
 				route: event.route.id,
 				status,
 				ms: Math.round(performance.now() - started),
