@@ -138,3 +138,52 @@ export async function reclaimAllExpired(db: Db, actor: { id: string; ip?: string
 		return total;
 	});
 }
+
+export type RecentJudgment = {
+	id: string;
+	pairId: string;
+	leftCandidateId: string;
+	/** the candidate judged better; null for a tie or both off-persona */
+	chosenCandidateId: string | null;
+	createdAt: Date;
+	annotator: string;
+	prompt: string;
+	choice: string;
+	strength: number | null;
+	/** 'a' or 'b': which of the pair's candidates this annotator saw on the left */
+	leftShown: 'a' | 'b';
+	durationMs: number | null;
+	rationale: string | null;
+};
+
+/** The latest votes, newest first, for spot checks of quality. */
+export async function recentJudgments(db: Db, personaId: string, limit = 25): Promise<RecentJudgment[]> {
+	const rows = rowsOf<Record<string, unknown>>(
+		await db.execute(sql`
+			select j.id, j.pair_id, j.left_candidate_id, j.created_at, u.display_name, j.choice, j.strength, j.duration_ms, j.rationale,
+				case j.choice when 'a' then p.candidate_a_id when 'b' then p.candidate_b_id end as chosen_candidate_id,
+				case when j.left_candidate_id = p.candidate_a_id then 'a' else 'b' end as left_shown,
+				left(pr.messages -> -1 ->> 'content', 120) as prompt
+			from judgment j
+			join pair p on p.id = j.pair_id
+			join prompt pr on pr.id = p.prompt_id
+			join "user" u on u.id = j.annotator_id
+			where p.persona_id = ${personaId}
+			order by j.created_at desc, j.id
+			limit ${limit}`)
+	);
+	return rows.map((r) => ({
+		id: String(r.id),
+		pairId: String(r.pair_id),
+		leftCandidateId: String(r.left_candidate_id),
+		chosenCandidateId: r.chosen_candidate_id == null ? null : String(r.chosen_candidate_id),
+		createdAt: new Date(r.created_at as string),
+		annotator: String(r.display_name),
+		prompt: String(r.prompt ?? ''),
+		choice: String(r.choice),
+		strength: r.strength == null ? null : Number(r.strength),
+		leftShown: r.left_shown === 'a' ? 'a' : 'b',
+		durationMs: r.duration_ms == null ? null : Number(r.duration_ms),
+		rationale: (r.rationale as string | null) ?? null
+	}));
+}

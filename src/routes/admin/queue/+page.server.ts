@@ -26,6 +26,7 @@ export const load: PageServerLoad = async (event) => {
 		personas: await listPersonas(db),
 		stats: await queueAdmin.queueStats(db, persona.id),
 		annotators: await queueAdmin.annotatorProgress(db, persona.id),
+		recent: await queueAdmin.recentJudgments(db, persona.id),
 		leaseMinutes: runtime.config().leaseMinutes
 	};
 };
