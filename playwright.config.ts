@@ -1,0 +1,64 @@
+import { existsSync } from 'node:fs';
+import { defineConfig, devices } from '@playwright/test';
+import { BASE_URL, PORT } from './tests/e2e/support/server';
+
+// Debian's Chromium where Playwright's own browser download is not possible; elsewhere Playwright's build.
+const chromiumPath = process.env.CHROMIUM_PATH || (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
+
+export default defineConfig({
+	testDir: 'tests/e2e',
+	// Every spec talks to one server and one database: in parallel they would change each other's users.
+	workers: 1,
+	fullyParallel: false,
+	// A test that leans on order or timing should fail loudly, not pass on its second try.
+	retries: 0,
+	// A forgotten test.only must not silently shrink the CI run.
+	forbidOnly: !!process.env.CI,
+	// The whole suite is small; a test stuck this long is broken, not slow.
+	timeout: 30_000,
+	expect: { timeout: 5_000 },
+	// Plain lines on the terminal and in CI logs; no HTML report that opens a browser.
+	reporter: 'list',
+	use: {
+		// The server's ORIGIN, not 127.0.0.1: form posts are CSRF-checked against it.
+		baseURL: BASE_URL,
+		// Traces only when something fails, so a green run stays fast and small.
+		trace: 'retain-on-failure'
+	},
+	projects: [
+		{
+			name: 'chromium',
+			use: {
+				...devices['Desktop Chrome'],
+				launchOptions: {
+					executablePath: chromiumPath,
+					// Debian's Chromium as root in a container: no sandbox, no GPU, no background calls home.
+					args: chromiumPath
+						? [
+								'--no-sandbox',
+								'--disable-gpu',
+								'--disable-background-networking',
+								'--disable-component-update',
+								'--disable-sync',
+								'--no-first-run'
+							]
+						: []
+				}
+			}
+		}
+	],
+	webServer: {
+		// The production build (npm run test:e2e builds it first) on a fresh PGlite folder; see the launcher.
+		command: 'node --import tsx tests/e2e/serve.ts',
+		env: { PORT: String(PORT) },
+		// healthz answers 200 only once migrations ran, i.e. the server is really ready.
+		url: `http://127.0.0.1:${PORT}/healthz`,
+		// A server left over from another run would carry its database's state into this one.
+		reuseExistingServer: false,
+		timeout: 60_000,
+		// SIGTERM lets the launcher stop the server and delete its database folder.
+		gracefulShutdown: { signal: 'SIGTERM', timeout: 15_000 },
+		stdout: 'pipe',
+		stderr: 'pipe'
+	}
+});

@@ -1,0 +1,280 @@
+import { isDeepStrictEqual } from 'node:util';
+import { expect, test, type APIRequestContext } from '@playwright/test';
+import {
+	demo,
+	findUser,
+	isSignedIn,
+	newClient,
+	openInvites,
+	signIn,
+	submitAction,
+	submitOrFail,
+	type Playwright
+} from './support/app';
+import { classify, classifyAction } from './support/outcomes';
+import { describeSurface, readRouteTree, type Surface } from './support/route-tree';
+
+/*
+ * The authorization matrix: every page, form action and endpoint under
+ * src/routes, tried by every kind of caller against the running production
+ * build. A route without a rule here fails the first test, so nothing new
+ * ships without someone deciding who may call it. What counts as ok, login
+ * and forbidden: support/outcomes.ts.
+ */
+
+type Caller = 'anonymous' | 'annotator' | 'reviewer' | 'admin';
+type Outcome = 'ok' | 'login' | 'forbidden';
+type Expectation = Record<Caller, Outcome>;
+
+const callers: Caller[] = ['anonymous', 'annotator', 'reviewer', 'admin'];
+
+const everyone: Expectation = { anonymous: 'ok', annotator: 'ok', reviewer: 'ok', admin: 'ok' };
+const signedIn: Expectation = { anonymous: 'login', annotator: 'ok', reviewer: 'ok', admin: 'ok' };
+const adminOnly: Expectation = { anonymous: 'login', annotator: 'forbidden', reviewer: 'forbidden', admin: 'ok' };
+
+/** What the rules act on: one signed-in client per caller, and things made for the matrix alone. */
+type World = {
+	clients: Record<Caller, APIRequestContext>;
+	/** A user the /admin/users/[id] actions are tried on, never a demo account. */
+	target: { id: string; email: string; password: string; session: APIRequestContext };
+	inviteToRevoke: string;
+	/** A session nobody else uses, for actions that end the session they are called with. */
+	fresh(caller: Caller): Promise<APIRequestContext>;
+	signInTarget(): Promise<void>;
+};
+
+type ActionRule = {
+	expect: Expectation;
+	/** A valid submission, so a guard that wrongly let it through would show in `witness`. Omitted: an empty form. */
+	form?: (world: World) => Record<string, string>;
+	/** Reads what the action changes: it must stay the same after a refused call and change after an allowed one. */
+	witness?: (world: World, client: APIRequestContext) => Promise<unknown>;
+	/** Puts the world in a state where the action would have an effect, once before the callers try it. */
+	prepare?: (world: World) => Promise<void>;
+	/** Each caller uses a session made for this one call (the action ends the session it is called with). */
+	freshSession?: boolean;
+};
+
+type RouteRule = {
+	/** A concrete path; [params] come from the world. */
+	path: (world: World) => string;
+	page?: Expectation;
+	actions?: Record<string, ActionRule>;
+	endpoints?: Record<string, Expectation>;
+};
+
+const CREATED = 'matrix-created@example.test';
+const INVITED = 'matrix-invited@example.test';
+const REVOKED = 'matrix-revoked@example.test';
+const MATRIX_PASSWORD = 'matrix-password-1';
+
+async function targetState(world: World): Promise<unknown> {
+	const row = await findUser(world.clients.admin, world.target.email);
+	return { role: row?.role, status: row?.status, signedIn: await isSignedIn(world.target.session) };
+}
+
+async function inviteEmails(world: World): Promise<string[]> {
+	return (await openInvites(world.clients.admin)).map((invite) => invite.email);
+}
+
+const rules: Record<string, RouteRule> = {
+	'/': { path: () => '/', page: signedIn },
+	'/healthz': { path: () => '/healthz', endpoints: { GET: everyone } },
+	'/login': {
+		path: () => '/login',
+		// Signed-in callers are sent on to the home page.
+		page: everyone,
+		actions: { default: { expect: everyone } }
+	},
+	'/logout': {
+		path: () => '/logout',
+		// A GET only redirects home: signing out is a POST.
+		page: signedIn,
+		actions: {
+			default: { expect: signedIn, freshSession: true, witness: (_world, client) => isSignedIn(client) }
+		}
+	},
+	'/account': {
+		path: () => '/account',
+		page: signedIn,
+		// An empty form only: a valid one would change a demo password.
+		actions: { password: { expect: signedIn } }
+	},
+	'/admin': { path: () => '/admin', page: adminOnly },
+	'/admin/users': {
+		path: () => '/admin/users',
+		page: adminOnly,
+		actions: {
+			create: {
+				expect: adminOnly,
+				form: () => ({ email: CREATED, displayName: 'Matrix Created', role: 'annotator', password: MATRIX_PASSWORD }),
+				witness: async (world) => (await findUser(world.clients.admin, CREATED))?.id ?? null
+			},
+			invite: {
+				expect: adminOnly,
+				form: () => ({ email: INVITED, role: 'reviewer' }),
+				witness: inviteEmails
+			},
+			revokeInvite: {
+				expect: adminOnly,
+				form: (world) => ({ inviteId: world.inviteToRevoke }),
+				witness: inviteEmails
+			}
+		}
+	},
+	'/admin/users/[id]': {
+		path: (world) => `/admin/users/${world.target.id}`,
+		page: adminOnly,
+		actions: {
+			role: {
+				expect: adminOnly,
+				prepare: (world) => world.signInTarget(),
+				form: () => ({ role: 'reviewer' }),
+				witness: targetState
+			},
+			resetPassword: {
+				expect: adminOnly,
+				prepare: (world) => world.signInTarget(),
+				// The same password again: the effect to see is that their sessions end. Both names of the
+				// confirmation field, as the page and the action currently disagree on it.
+				form: (world) => ({ password: world.target.password, confirm: world.target.password, confirmPassword: world.target.password }),
+				witness: targetState
+			},
+			disable: { expect: adminOnly, prepare: (world) => world.signInTarget(), witness: targetState },
+			enable: {
+				expect: adminOnly,
+				prepare: async (world) => void (await submitOrFail(world.clients.admin, `/admin/users/${world.target.id}`, 'disable', {})),
+				witness: targetState
+			}
+		}
+	},
+	'/admin/queue': {
+		path: () => '/admin/queue',
+		page: adminOnly,
+		// An empty release form fails validation; reclaim only returns expired leases to the queue.
+		actions: { release: { expect: adminOnly }, reclaim: { expect: adminOnly } }
+	},
+	'/rank': { path: () => '/rank', page: signedIn },
+	// The ranking page's API: any signed-in role ranks. Bodies are `{}`, so the allowed calls stop at validation (400).
+	'/api/v1/rank/pairs': { path: () => '/api/v1/rank/pairs', endpoints: { GET: signedIn } },
+	'/api/v1/rank/judgments': { path: () => '/api/v1/rank/judgments', endpoints: { POST: signedIn } },
+	'/api/v1/rank/skips': { path: () => '/api/v1/rank/skips', endpoints: { POST: signedIn } },
+	'/api/v1/rank/undo': { path: () => '/api/v1/rank/undo', endpoints: { POST: signedIn } },
+	'/invite/[token]': {
+		// Public: the token in the path is the credential. An unknown one shows "not valid" to anyone,
+		// and an empty form fails validation before the token is looked at.
+		path: () => `/invite/${'a'.repeat(32)}`,
+		page: everyone,
+		actions: { default: { expect: everyone } }
+	}
+};
+
+function ruledSurfaces(): Surface[] {
+	return Object.entries(rules).flatMap(([routeId, rule]): Surface[] => [
+		...(rule.page ? [{ routeId, kind: 'page' as const }] : []),
+		...Object.keys(rule.actions ?? {}).map((name) => ({ routeId, kind: 'action' as const, name })),
+		...Object.keys(rule.endpoints ?? {}).map((method) => ({ routeId, kind: 'endpoint' as const, method }))
+	]);
+}
+
+let world: World;
+let opened: APIRequestContext[] = [];
+
+async function buildWorld(playwright: Playwright): Promise<World> {
+	const track = async (client: Promise<APIRequestContext>) => {
+		const resolved = await client;
+		opened.push(resolved);
+		return resolved;
+	};
+	const session = (email: string, password: string) => track(signIn(playwright, email, password));
+	const [anonymous, annotator, reviewer, admin] = await Promise.all([
+		track(newClient(playwright)),
+		session(demo.annotator.email, demo.annotator.password),
+		session(demo.reviewer.email, demo.reviewer.password),
+		session(demo.admin.email, demo.admin.password)
+	]);
+	const email = 'matrix-target@example.test';
+	// After a failed test Playwright starts a new worker and this runs again on the same database.
+	if (!(await findUser(admin, email)))
+		await submitOrFail(admin, '/admin/users', 'create', { email, displayName: 'Matrix Target', role: 'annotator', password: MATRIX_PASSWORD });
+	const targetRow = await findUser(admin, email);
+	if (targetRow?.status === 'disabled') await submitOrFail(admin, `/admin/users/${targetRow.id}`, 'enable', {});
+	await submitOrFail(admin, '/admin/users', 'invite', { email: REVOKED, role: 'annotator' });
+	const invite = (await openInvites(admin)).find((row) => row.email === REVOKED);
+	if (!targetRow || !invite) throw new Error('the admin pages do not list the user and invite the matrix just made');
+	const built: World = {
+		clients: { anonymous, annotator, reviewer, admin },
+		target: { id: targetRow.id, email, password: MATRIX_PASSWORD, session: await session(email, MATRIX_PASSWORD) },
+		inviteToRevoke: invite.id,
+		fresh: (caller) => (caller === 'anonymous' ? track(newClient(playwright)) : session(demo[caller].email, demo[caller].password)),
+		async signInTarget() {
+			built.target.session = await session(email, MATRIX_PASSWORD);
+		}
+	};
+	return built;
+}
+
+test('every page, action and endpoint under src/routes has a rule, and every rule a route', () => {
+	const found = readRouteTree().map(describeSurface);
+	const ruled = ruledSurfaces().map(describeSurface);
+	expect(found.filter((s) => !ruled.includes(s)), 'no rule in tests/e2e/authz-matrix.spec.ts for').toEqual([]);
+	expect(ruled.filter((s) => !found.includes(s)), 'rules for what src/routes no longer has').toEqual([]);
+});
+
+test.describe('each caller gets exactly what its rule says', () => {
+	test.beforeAll(async ({ playwright }) => {
+		world = await buildWorld(playwright);
+	});
+	test.afterAll(async () => {
+		await Promise.all(opened.map((client) => client.dispose()));
+		opened = [];
+	});
+
+	for (const [routeId, rule] of Object.entries(rules)) {
+		const parts = [rule.page && 'page', ...Object.keys(rule.endpoints ?? {}), ...Object.keys(rule.actions ?? {}).map((a) => `?/${a}`)];
+		test(`${routeId} (${parts.filter(Boolean).join(', ')})`, async () => {
+			const path = rule.path(world);
+			const expected: Record<string, string> = {};
+			const actual: Record<string, string> = {};
+
+			for (const caller of callers) {
+				if (rule.page) {
+					const key = `GET ${path} as ${caller}`;
+					const response = await world.clients[caller].get(path, { maxRedirects: 0 });
+					expected[key] = rule.page[caller];
+					actual[key] = classify(response.status(), response.headers()['location'], path, false);
+				}
+				for (const [method, expectation] of Object.entries(rule.endpoints ?? {})) {
+					const key = `${method} ${path} as ${caller}`;
+					const reads = method === 'GET' || method === 'HEAD';
+					const response = await world.clients[caller].fetch(path, {
+						method: method === 'fallback' ? 'PATCH' : method,
+						...(reads ? {} : { data: {} }),
+						maxRedirects: 0
+					});
+					expected[key] = expectation[caller];
+					actual[key] = classify(response.status(), response.headers()['location'], path, !reads);
+				}
+			}
+
+			for (const [name, action] of Object.entries(rule.actions ?? {})) {
+				await action.prepare?.(world);
+				for (const caller of callers) {
+					const key = `POST ${path} ?/${name} as ${caller}`;
+					const client = action.freshSession ? await world.fresh(caller) : world.clients[caller];
+					const before = await action.witness?.(world, client);
+					let outcome = classifyAction(await submitAction(client, path, name, action.form?.(world)), path);
+					if (action.witness) {
+						const changed = !isDeepStrictEqual(before, await action.witness(world, client));
+						if (outcome === 'ok' && !changed) outcome = 'ok, but it changed nothing';
+						if (outcome !== 'ok' && changed) outcome = `${outcome}, yet it changed something`;
+					}
+					expected[key] = action.expect[caller];
+					actual[key] = outcome;
+				}
+			}
+
+			expect(actual).toEqual(expected);
+		});
+	}
+});

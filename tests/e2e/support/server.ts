@@ -1,0 +1,4 @@
+/** Where the e2e server listens (playwright.config.ts starts it through tests/e2e/serve.ts). */
+export const PORT = 4173;
+/** The server's ORIGIN: SvelteKit refuses form posts from any other origin, so browsers and clients use exactly this. */
+export const BASE_URL = `http://localhost:${PORT}`;
