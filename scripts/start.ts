@@ -39,8 +39,12 @@ const entry = path.resolve('build/index.js');
 if (!existsSync(entry) || Math.max(...inputs.map(newest)) > statSync(entry).mtimeMs) {
 	console.log('Building codeLynn Studio (first start, or the sources changed)…');
 	const vite = path.resolve('node_modules/vite/bin/vite.js');
-	const result = spawnSync(process.execPath, [vite, 'build', '--logLevel', 'warn'], { stdio: 'inherit' });
-	if (result.status !== 0) process.exit(result.status ?? 1);
+	// Quiet unless it fails: a newcomer needs the sign-in details, not the bundler's report.
+	const result = spawnSync(process.execPath, [vite, 'build', '--logLevel', 'error'], { encoding: 'utf8' });
+	if (result.status !== 0) {
+		process.stderr.write(`${result.stdout}\n${result.stderr}\nThe build failed (exit ${result.status}).\n`);
+		process.exit(result.status ?? 1);
+	}
 }
 
 await import(pathToFileURL(entry).href);
