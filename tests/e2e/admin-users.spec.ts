@@ -161,3 +161,46 @@ test('changing a role ends their open session at once, and the next sign-in carr
 		await user.close();
 	}
 });
+
+test('an invite link made in the UI lets the invitee set a password and sign straight in, once', async ({ browser }) => {
+	const { page } = admin;
+	const email = unique('invited-in-the-ui');
+	await page.goto('/admin/users');
+	const invite = card(page, 'Invite someone');
+	await invite.getByLabel('Email').fill(email);
+	await invite.getByLabel('Role').selectOption('reviewer');
+	await invite.getByRole('button', { name: 'Create invite link' }).click();
+	const link = await invite.locator('input.invite-link').inputValue();
+	expect(link).toMatch(/\/invite\/[a-z0-9]+$/);
+
+	const context = await browser.newContext({ baseURL: BASE_URL });
+	const guest = await context.newPage();
+	await guest.goto(link);
+	await guest.getByLabel('Your name').fill('Invited Reviewer');
+	await guest.getByLabel('Password (at least 10 characters)').fill('invited-password-1');
+	await guest.getByLabel('Password again').fill('invited-password-1');
+	await guest.getByRole('button', { name: 'Create my account' }).click();
+	await guest.waitForURL('/');
+	await expect(guest.getByRole('banner')).toContainText('Invited Reviewer · reviewer');
+
+	await guest.goto(link);
+	await expect(guest.getByRole('button', { name: 'Create my account' })).toHaveCount(0);
+	await context.close();
+});
+
+test('a password reset in the UI replaces the old password', async ({ browser, playwright }) => {
+	const user = await makeSignedInUser(browser, playwright, adminClient, 'Reset Me');
+	const { page } = admin;
+	await page.goto(`/admin/users/${user.id}`);
+	const reset = card(page, 'Reset password');
+	await reset.getByLabel('New password').fill('a-brand-new-password');
+	await reset.getByLabel('Type it again').fill('a-brand-new-password');
+	await reset.getByRole('button', { name: 'Reset password' }).click();
+	await expect(reset.locator('.field-error')).toHaveCount(0);
+
+	await user.page.goto('/');
+	await expect(user.page).toHaveURL(/\/login/);
+	const again = await signIn(playwright, user.email, 'a-brand-new-password');
+	await again.dispose();
+	await user.close();
+});
