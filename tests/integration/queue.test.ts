@@ -186,13 +186,13 @@ describe(`many annotators at once (${testDatabaseKind()})`, () => {
 		let submitted = 0;
 		await Promise.all(
 			annotators.map(async (a) => {
-				let inHand = await queue.holdPairs(database.db, a.id, personaId, 2, 20);
+				// the production path: submit and next in one call, as the endpoint does
+				let inHand: Array<queue.PairView | queue.Lease> = await queue.holdPairs(database.db, a.id, personaId, 2, 20);
 				while (inHand.length > 0) {
 					const [current] = inHand;
 					const choices = ['left', 'right', 'tie', 'both_off_persona'] as const;
-					await queue.submitJudgment(database.db, a.id, vote(current!, choices[submitted % 4]));
+					inHand = (await queue.submitAndNext(database.db, a.id, personaId, vote(current!, choices[submitted % 4]), settings)).pairs;
 					submitted++;
-					inHand = await queue.holdPairs(database.db, a.id, personaId, 2, 20);
 				}
 			})
 		);

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 
@@ -25,13 +25,22 @@ export async function freePort(): Promise<number> {
 }
 
 /** Starts the production build (`vite build` output) on a free loopback port and waits for /healthz. */
-export async function startServer(env: Record<string, string>): Promise<RunningServer> {
+/**
+ * `logFile`: send the server's output to a file instead of a pipe to this process,
+ * as a deployment's log collector would take it (a busy test process reading a
+ * pipe would otherwise slow the server's log writes).
+ */
+export async function startServer(
+	env: Record<string, string>,
+	options: { nodeArgs?: string[]; logFile?: string } = {}
+): Promise<RunningServer> {
 	if (!existsSync(ENTRY)) throw new Error(`${ENTRY} is missing: run \`npm run build\` before these tests.`);
 	const port = await freePort();
 	const origin = `http://localhost:${port}`;
-	const child = spawn(process.execPath, [ENTRY], {
+	const out = options.logFile ? openSync(options.logFile, 'a') : 'pipe';
+	const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ENTRY], {
 		env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), ORIGIN: origin, ...env },
-		stdio: ['ignore', 'pipe', 'pipe']
+		stdio: ['ignore', out, out]
 	});
 	const lines: string[] = [];
 	for (const stream of [child.stdout, child.stderr]) {

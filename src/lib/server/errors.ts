@@ -27,10 +27,18 @@ export class ConflictError extends Error {
 
 /** Postgres unique_violation, from either driver. */
 export function isUniqueViolation(error: unknown, constraint?: string): boolean {
-	let e = error as { code?: string; constraint_name?: string; constraint?: string; cause?: unknown } | undefined;
+	const pg = postgresErrorOf(error) as (PostgresError & { constraint_name?: string; constraint?: string }) | undefined;
+	return pg?.code === '23505' && (!constraint || (pg.constraint_name ?? pg.constraint) === constraint);
+}
+
+export type PostgresError = { code: string; message: string; hint?: string };
+
+/** The server's error under whatever wrapping the driver and drizzle added. */
+export function postgresErrorOf(error: unknown): PostgresError | undefined {
+	let e = error as (Partial<PostgresError> & { cause?: unknown }) | undefined;
 	for (let depth = 0; e && depth < 4; depth++) {
-		if (e.code === '23505') return !constraint || (e.constraint_name ?? e.constraint) === constraint;
+		if (typeof e.code === 'string' && typeof e.message === 'string') return { code: e.code, message: e.message, hint: e.hint };
 		e = e.cause as typeof e;
 	}
-	return false;
+	return undefined;
 }

@@ -1,12 +1,13 @@
-import type { Db } from '../db';
-import { handOut, holdPairs } from './lease';
-import { recordJudgment, type JudgmentInput, type SubmitResult } from './submit';
-import { viewPairs, type PairView } from './view';
+import { sql } from 'drizzle-orm';
+import { rowsOf, type Db } from '../db';
+import { handOut, toHandedPair, type HandOutRow } from './lease';
+import { domainError, type JudgmentInput, type SubmitResult } from './submit';
+import { viewPair, type PairView } from './view';
 
-export { handOut, holdPairs, leaseNew, reclaimExpired, releaseLease, renewHeld, type Lease } from './lease';
+export { handOut, holdPairs, reclaimExpired, releaseLease, type HandedPair, type Lease } from './lease';
 export { judgmentInputSchema, LeaseLostError, recordJudgment, skipPair, submitJudgment, undoJudgment, type JudgmentInput, type SubmitResult } from './submit';
 export { progressOf, queueLeft, type Progress } from './progress';
-export { viewPairs, type PairView, type ShownCandidate } from './view';
+export { viewPair, type PairView, type ShownCandidate } from './view';
 
 /** The current pair plus one prefetched, so the next one paints without a round trip. */
 export const PAIRS_IN_HAND = 2;
@@ -15,14 +16,14 @@ export type QueueSettings = { leaseMinutes: number };
 
 /** What the ranking page shows: the pairs in hand (held ones first, so a reload changes nothing). */
 export async function pairsInHand(db: Db, annotatorId: string, personaId: string, settings: QueueSettings): Promise<PairView[]> {
-	const leases = await holdPairs(db, annotatorId, personaId, PAIRS_IN_HAND, settings.leaseMinutes);
-	return viewPairs(db, leases);
+	const pairs = await handOut(db, annotatorId, personaId, PAIRS_IN_HAND, settings.leaseMinutes);
+	return pairs.map(viewPair);
 }
 
 /**
- * Submit and the next pairs in one round trip and one transaction (one commit
- * to wait for): the vote, then the pairs now in hand. The annotator's counts
- * are not re-read here; the page adds one per recorded judgment.
+ * Submit and the next pairs in one statement (rank_submit_and_hand_out): one
+ * round trip and one commit. The annotator's counts are not re-read here;
+ * the page adds one per recorded judgment.
  */
 export async function submitAndNext(
 	db: Db,
@@ -31,10 +32,20 @@ export async function submitAndNext(
 	input: JudgmentInput,
 	settings: QueueSettings
 ): Promise<{ result: SubmitResult; pairs: PairView[] }> {
-	const { result, leases } = await db.transaction(async (tx) => {
-		const result = await recordJudgment(tx, annotatorId, input);
-		const leases = await handOut(tx, annotatorId, personaId, PAIRS_IN_HAND, settings.leaseMinutes);
-		return { result, leases };
-	});
-	return { result, pairs: await viewPairs(db, leases) };
+	let rows: Array<HandOutRow & { status: SubmitResult['status']; judgment_id: string; choice: SubmitResult['choice'] }>;
+	try {
+		rows = rowsOf(
+			await db.execute(sql`
+				select * from rank_submit_and_hand_out(${annotatorId}::uuid, ${personaId}::uuid, ${input.clientId}::uuid,
+					${input.pairId}::uuid, ${input.leftCandidateId}::uuid, ${input.preferred}::text, ${input.strength ?? null}::integer,
+					${input.rationale ?? null}::text, ${input.durationMs ?? null}::integer, ${PAIRS_IN_HAND}::integer,
+					${settings.leaseMinutes}::integer)`)
+		);
+	} catch (error) {
+		throw domainError(error);
+	}
+	const first = rows[0];
+	if (!first) throw new Error('rank_submit_and_hand_out returned no row');
+	const result: SubmitResult = { status: first.status, judgmentId: first.judgment_id, choice: first.choice };
+	return { result, pairs: rows.filter((row) => row.pair_id !== null).map((row) => viewPair(toHandedPair(row))) };
 }

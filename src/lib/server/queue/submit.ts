@@ -1,8 +1,8 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { rowsOf, type Db, type Tx } from '../db';
-import { judgment, pair, pairSkip, type Choice } from '../db/schema';
-import { ConflictError, FieldError, NotFoundError } from '../errors';
+import { rowsOf, type Db, type DbOrTx } from '../db';
+import { judgment, pairSkip, type Choice } from '../db/schema';
+import { ConflictError, FieldError, NotFoundError, postgresErrorOf } from '../errors';
 import { releaseLease } from './lease';
 
 /** What the page sends: sides as the annotator saw them; the server maps them to the pair's A/B. */
@@ -35,71 +35,42 @@ export class LeaseLostError extends ConflictError {
 
 export type SubmitResult = { status: 'recorded' | 'duplicate'; judgmentId: string; choice: Choice };
 
-function toChoice(input: JudgmentInput, candidateAId: string): Choice {
-	if (input.preferred === 'left') return input.leftCandidateId === candidateAId ? 'a' : 'b';
-	if (input.preferred === 'right') return input.leftCandidateId === candidateAId ? 'b' : 'a';
-	return input.preferred;
-}
 
 /**
  * Records a judgment once, however often it is sent: the client's id is
  * unique, so a retry (or the same submit twice at once) finds the first one.
  * The annotator's lease becomes the vote; without a lease (it expired and was
  * reclaimed) the vote counts only if the pair still has a free slot.
+ * (rank_submit in drizzle/0002_rank_functions.sql.)
  */
 export async function submitJudgment(db: Db, annotatorId: string, input: JudgmentInput): Promise<SubmitResult> {
-	return db.transaction((tx) => recordJudgment(tx, annotatorId, input));
+	return recordJudgment(db, annotatorId, input);
 }
 
-/** `submitJudgment` inside the caller's transaction. */
-export async function recordJudgment(tx: Tx, annotatorId: string, input: JudgmentInput): Promise<SubmitResult> {
-	const [target] = await tx.select({ a: pair.candidateAId, b: pair.candidateBId }).from(pair).where(eq(pair.id, input.pairId));
-	if (!target) throw new NotFoundError('That pair no longer exists.');
-	if (input.leftCandidateId !== target.a && input.leftCandidateId !== target.b)
-		throw new FieldError('leftCandidateId', 'leftCandidateId is not one of this pair’s candidates.');
-	const choice = toChoice(input, target.a);
-	const [inserted] = await tx
-		.insert(judgment)
-		.values({
-			clientId: input.clientId,
-			pairId: input.pairId,
-			annotatorId,
-			choice,
-			strength: choice === 'a' || choice === 'b' ? input.strength! : null,
-			leftCandidateId: input.leftCandidateId,
-			durationMs: input.durationMs ?? null,
-			rationale: input.rationale || null
-		})
-		.onConflictDoNothing()
-		.returning({ id: judgment.id });
-	if (!inserted) return existingJudgment(tx, annotatorId, input);
-	await turnLeaseIntoVote(tx, annotatorId, input.pairId);
-	return { status: 'recorded', judgmentId: inserted.id, choice };
+/** `submitJudgment` inside the caller's transaction, when given one. */
+export async function recordJudgment(db: DbOrTx, annotatorId: string, input: JudgmentInput): Promise<SubmitResult> {
+	try {
+		const result = await db.execute(sql`
+			select * from rank_submit(${annotatorId}::uuid, ${input.clientId}::uuid, ${input.pairId}::uuid,
+				${input.leftCandidateId}::uuid, ${input.preferred}::text, ${input.strength ?? null}::integer,
+				${input.rationale ?? null}::text, ${input.durationMs ?? null}::integer)`);
+		const [row] = rowsOf<{ status: SubmitResult['status']; judgment_id: string; choice: Choice }>(result);
+		if (!row) throw new Error('rank_submit returned no row');
+		return { status: row.status, judgmentId: row.judgment_id, choice: row.choice };
+	} catch (error) {
+		throw domainError(error);
+	}
 }
 
-async function existingJudgment(tx: Tx, annotatorId: string, input: JudgmentInput): Promise<SubmitResult> {
-	const [same] = await tx
-		.select({ id: judgment.id, annotatorId: judgment.annotatorId, pairId: judgment.pairId, choice: judgment.choice })
-		.from(judgment)
-		.where(eq(judgment.clientId, input.clientId));
-	if (same && same.annotatorId === annotatorId && same.pairId === input.pairId)
-		return { status: 'duplicate', judgmentId: same.id, choice: same.choice };
-	if (same) throw new FieldError('clientId', 'This clientId belongs to another judgment.');
-	throw new ConflictError('You have already judged this pair.');
-}
-
-async function turnLeaseIntoVote(tx: Tx, annotatorId: string, pairId: string): Promise<void> {
-	const result = await tx.execute(sql`
-		with gone as (
-			delete from lease where pair_id = ${pairId} and annotator_id = ${annotatorId} returning pair_id
-		)
-		update pair set
-			lease_count = pair.lease_count - (select count(*) from gone)::smallint,
-			judgment_count = pair.judgment_count + 1
-		where pair.id = ${pairId}
-			and (exists (select 1 from gone) or pair.judgment_count + pair.lease_count < pair.overlap)
-		returning pair.id`);
-	if (rowsOf(result).length === 0) throw new LeaseLostError();
+/** The SQLSTATEs rank_submit raises, as the errors routes know how to answer. */
+export function domainError(error: unknown): unknown {
+	const pg = postgresErrorOf(error);
+	if (!pg) return error;
+	if (pg.code === 'CL404') return new NotFoundError(pg.message);
+	if (pg.code === 'CL400') return new FieldError(pg.hint ?? 'judgment', pg.message);
+	if (pg.code === 'CL409') return new ConflictError(pg.message);
+	if (pg.code === 'CL410') return new LeaseLostError();
+	return error;
 }
 
 /** Passes on a pair: it is never handed to this annotator again, and its slot is free for others. */
