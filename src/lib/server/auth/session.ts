@@ -1,7 +1,7 @@
 import { sha256 } from '@oslojs/crypto/sha2';
 import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from '@oslojs/encoding';
 import type { Cookies } from '@sveltejs/kit';
-import { and, eq, ne } from 'drizzle-orm';
+import { and, eq, ne, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db';
 import { session, user, type Role } from '../db/schema';
 
@@ -40,6 +40,27 @@ export async function createSession(
 	return row;
 }
 
+function buildLookup(db: DbOrTx) {
+	return db
+		.select({
+			session: { id: session.id, userId: session.userId, expiresAt: session.expiresAt },
+			user: { id: user.id, email: user.email, displayName: user.displayName, role: user.role, disabledAt: user.disabledAt }
+		})
+		.from(session)
+		.innerJoin(user, eq(session.userId, user.id))
+		.where(eq(session.id, sql.placeholder('id')))
+		.prepare('session_lookup');
+}
+
+// Every request runs this lookup: prepared once per database handle, so the
+// server plans it once per connection instead of on each request.
+const lookups = new WeakMap<object, ReturnType<typeof buildLookup>>();
+function lookupFor(db: DbOrTx): ReturnType<typeof buildLookup> {
+	let lookup = lookups.get(db);
+	if (!lookup) lookups.set(db, (lookup = buildLookup(db)));
+	return lookup;
+}
+
 /**
  * Resolves a cookie token to its session and user. Expired sessions and those
  * of disabled users are deleted and rejected; a session in the second half of
@@ -47,14 +68,7 @@ export async function createSession(
  */
 export async function validateSessionToken(db: DbOrTx, token: string, days: number): Promise<SessionValidation> {
 	const sessionId = sessionIdFromToken(token);
-	const [row] = await db
-		.select({
-			session: { id: session.id, userId: session.userId, expiresAt: session.expiresAt },
-			user: { id: user.id, email: user.email, displayName: user.displayName, role: user.role, disabledAt: user.disabledAt }
-		})
-		.from(session)
-		.innerJoin(user, eq(session.userId, user.id))
-		.where(eq(session.id, sessionId));
+	const [row] = await lookupFor(db).execute({ id: sessionId });
 	if (!row) return { session: null, user: null };
 	const now = Date.now();
 	if (now >= row.session.expiresAt.getTime() || row.user.disabledAt) {
