@@ -5,16 +5,15 @@ import * as runtime from '$lib/server/runtime';
 import * as audit from '$lib/server/audit';
 import * as accounts from '$lib/server/users/accounts';
 import * as directory from '$lib/server/users/directory';
-import * as sessions from '$lib/server/auth/session';
 import { auditEvent, invite, session, user, type Role } from '$lib/server/db/schema';
 import { actions as usersActions, load as usersLoad } from '../../src/routes/admin/users/+page.server';
 import { actions as userActions, load as userLoad } from '../../src/routes/admin/users/[id]/+page.server';
 import { load as overviewLoad } from '../../src/routes/admin/+page.server';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { requestEvent, thrownBy, type RequestEventOptions, type TestRequestEvent } from '../support/request-event';
+import * as sessionHelpers from '../support/sessions';
 
 const PASSWORD = 'correct horse battery';
-const DAYS = 30;
 
 let database: TestDatabase;
 let admin: Awaited<ReturnType<typeof signedIn>>;
@@ -36,17 +35,8 @@ async function member(email: string, role: Role): Promise<string> {
 	return created.id;
 }
 
-async function signedIn(userId: string) {
-	const token = sessions.generateSessionToken();
-	await sessions.createSession(database.db, token, userId, { days: DAYS });
-	const validated = await sessions.validateSessionToken(database.db, token, DAYS);
-	if (!validated.session) throw new Error('a fresh session did not validate');
-	return { token, user: validated.user, session: validated.session };
-}
-
-async function stillValid(token: string): Promise<boolean> {
-	return (await sessions.validateSessionToken(database.db, token, DAYS)).session !== null;
-}
+const signedIn = (userId: string) => sessionHelpers.signedIn(database.db, userId);
+const stillValid = (token: string) => sessionHelpers.stillValid(database.db, token);
 
 /** Rows in every table these forms write, to prove a refused form wrote nothing. */
 async function writes(): Promise<number[]> {

@@ -14,10 +14,10 @@ import { actions as accountActions, load as accountLoad } from '../../src/routes
 import { handle } from '../../src/hooks.server';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { callHandle, requestEvent, thrownBy, type RequestEventOptions, type TestRequestEvent } from '../support/request-event';
+import * as sessionHelpers from '../support/sessions';
 
 const PASSWORD = 'correct horse battery';
 const GENERIC = 'That email and password do not match an active account.';
-const DAYS = 30;
 
 let database: TestDatabase;
 const members = {} as Record<Role, string>;
@@ -50,17 +50,8 @@ async function sessionCount(): Promise<number> {
 }
 
 /** A real session for `userId`: its cookie token plus the locals hooks would set. */
-async function signedIn(userId: string) {
-	const token = sessions.generateSessionToken();
-	await sessions.createSession(database.db, token, userId, { days: DAYS });
-	const validated = await sessions.validateSessionToken(database.db, token, DAYS);
-	if (!validated.session) throw new Error('a fresh session did not validate');
-	return { token, user: validated.user, session: validated.session };
-}
-
-async function stillValid(token: string): Promise<boolean> {
-	return (await sessions.validateSessionToken(database.db, token, DAYS)).session !== null;
-}
+const signedIn = (userId: string) => sessionHelpers.signedIn(database.db, userId);
+const stillValid = (token: string) => sessionHelpers.stillValid(database.db, token);
 
 function loginEvent(form: Record<string, string>, options: RequestEventOptions & { query?: string } = {}): TestRequestEvent {
 	return requestEvent(`/login${options.query ?? ''}`, { form, ip: freshIp(), ...options });

@@ -27,17 +27,17 @@ export class ConflictError extends Error {
 
 /** Postgres unique_violation, from either driver. */
 export function isUniqueViolation(error: unknown, constraint?: string): boolean {
-	const pg = postgresErrorOf(error) as (PostgresError & { constraint_name?: string; constraint?: string }) | undefined;
+	const pg = postgresErrorOf(error);
 	return pg?.code === '23505' && (!constraint || (pg.constraint_name ?? pg.constraint) === constraint);
 }
 
-export type PostgresError = { code: string; message: string; hint?: string };
+export type PostgresError = { code: string; message: string; hint?: string; constraint_name?: string; constraint?: string };
 
 /** The server's error under whatever wrapping the driver and drizzle added. */
 export function postgresErrorOf(error: unknown): PostgresError | undefined {
 	let e = error as (Partial<PostgresError> & { cause?: unknown }) | undefined;
 	for (let depth = 0; e && depth < 4; depth++) {
-		if (typeof e.code === 'string' && typeof e.message === 'string') return { code: e.code, message: e.message, hint: e.hint };
+		if (typeof e.code === 'string' && typeof e.message === 'string') return e as PostgresError;
 		e = e.cause as typeof e;
 	}
 	return undefined;
