@@ -143,10 +143,14 @@ export const prompt = pgTable(
 		source: text('source').notNull(),
 		/** SHA-256 of the canonical messages JSON: the same conversation is imported once. */
 		contentHash: text('content_hash').notNull(),
+		/** The id the prompt had in the file it was imported from, if any. */
+		externalId: text('external_id'),
+		tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
 		createdAt: createdAt()
 	},
 	(t) => [
 		uniqueIndex('prompt_content_unique').on(t.personaId, t.contentHash),
+		uniqueIndex('prompt_external_id_unique').on(t.personaId, t.externalId).where(sql`${t.externalId} is not null`),
 		// Target of pair's composite key: a pair's persona is its prompt's persona.
 		unique('prompt_id_persona_unique').on(t.id, t.personaId),
 		index('prompt_domain_idx').on(t.personaId, t.domain),
@@ -492,7 +496,7 @@ export const datasetVersionRow = pgTable(
 
 // ── background work and the outside world ───────────────────────────────────
 
-export const jobStatuses = ['queued', 'running', 'succeeded', 'failed'] as const;
+export const jobStatuses = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 
 /** Claimed with FOR UPDATE SKIP LOCKED so several app instances can share the queue. */
 export const job = pgTable(
@@ -510,6 +514,12 @@ export const job = pgTable(
 		lastError: text('last_error'),
 		/** Enqueueing the same logical work twice yields one job. */
 		dedupeKey: text('dedupe_key'),
+		personaId: uuid('persona_id').references(() => persona.id, { onDelete: 'cascade' }),
+		createdBy: uuid('created_by').references(() => user.id, { onDelete: 'set null' }),
+		/** Counters the job page shows (done, failed, …), written by the worker. */
+		progress: jsonb('progress').$type<Record<string, unknown>>().notNull().default({}),
+		/** Set by "cancel"; workers stop taking the job's items once they see it. */
+		cancelRequestedAt: at('cancel_requested_at'),
 		createdAt: createdAt(),
 		updatedAt: updatedAt(),
 		finishedAt: at('finished_at')
@@ -519,6 +529,46 @@ export const job = pgTable(
 		index('job_ready_idx').on(t.status, t.runAfter),
 		check('job_status_check', oneOf(t.status, jobStatuses)),
 		check('job_attempts_range', sql`${t.attempts} >= 0 and ${t.maxAttempts} >= 1`)
+	]
+);
+
+export const samplingItemStatuses = ['queued', 'running', 'done', 'failed'] as const;
+
+/**
+ * One reply to ask a model for, within a sampling job: a prompt and a slot
+ * (which temperature, seed or model version). Items are claimed with
+ * SKIP LOCKED, so app instances never ask for the same reply twice, and a
+ * resumed job only asks for what is not done.
+ */
+export const samplingItem = pgTable(
+	'sampling_item',
+	{
+		id: id(),
+		jobId: uuid('job_id')
+			.notNull()
+			.references(() => job.id, { onDelete: 'cascade' }),
+		promptId: uuid('prompt_id')
+			.notNull()
+			.references(() => prompt.id, { onDelete: 'cascade' }),
+		/** e.g. `t=0.7`, `seed=3`, `current`, `previous`: unique within the job and prompt. */
+		slot: text('slot').notNull(),
+		modelVersionId: uuid('model_version_id')
+			.notNull()
+			.references(() => modelVersion.id, { onDelete: 'cascade' }),
+		/** Generation parameters sent for this reply (temperature, top_p, seed, max_tokens). */
+		params: jsonb('params').$type<Record<string, unknown>>().notNull().default({}),
+		status: text('status', { enum: samplingItemStatuses }).notNull().default('queued'),
+		attempts: integer('attempts').notNull().default(0),
+		lastError: text('last_error'),
+		candidateId: uuid('candidate_id').references(() => candidate.id, { onDelete: 'set null' }),
+		lockedUntil: at('locked_until'),
+		updatedAt: updatedAt()
+	},
+	(t) => [
+		uniqueIndex('sampling_item_slot_unique').on(t.jobId, t.promptId, t.slot),
+		index('sampling_item_job_status_idx').on(t.jobId, t.status),
+		check('sampling_item_status_check', oneOf(t.status, samplingItemStatuses)),
+		check('sampling_item_attempts_nonnegative', sql`${t.attempts} >= 0`)
 	]
 );
 
