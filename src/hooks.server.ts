@@ -4,6 +4,9 @@ import { sequence } from '@sveltejs/kit/hooks';
 import * as runtime from '$lib/server/runtime';
 import * as demo from '$lib/server/demo/seed';
 import { log } from '$lib/server/log';
+import { startWorker } from '$lib/server/jobs/runner';
+import { SAMPLING_JOB } from '$lib/server/sampling/jobs';
+import { runSamplingJob } from '$lib/server/sampling/worker';
 import { accessFor } from '$lib/server/auth/policy';
 import {
 	SESSION_COOKIE,
@@ -16,9 +19,12 @@ export const init: ServerInit = async () => {
 	if (building) return;
 	await runtime.start();
 	await demo.prepareOnStart(runtime.db(), runtime.config());
+	const worker = runtime.config().jobsWorker ? startWorker(runtime.db(), { [SAMPLING_JOB]: runSamplingJob }) : undefined;
 	// adapter-node emits this after it stopped accepting and drained in-flight requests.
 	process.once('sveltekit:shutdown' as never, async (reason: string) => {
 		log.info({ reason }, 'requests drained, closing the database');
+		// A job in progress is handed back to the queue; the next start (or another instance) continues it.
+		await worker?.stop();
 		await runtime.stop();
 		log.info('stopped');
 	});

@@ -74,3 +74,29 @@ export async function createUsers(
 			returning id, email`)
 	);
 }
+
+/** A persona with `prompts` one-turn prompts (no candidates), and an endpoint model made current. */
+export async function createPersonaWithPrompts(
+	db: Db,
+	options: { prompts: number; baseUrl: string; model?: string; overlap?: number; domain?: string }
+): Promise<{ personaId: string; slug: string; modelId: string }> {
+	const slug = `sampling-${crypto.randomUUID().slice(0, 8)}`;
+	const [persona] = rowsOf<{ id: string }>(
+		await db.execute(sql`
+			insert into persona (slug, name, style_guide, system_prompt, default_overlap)
+			values (${slug}, ${slug}, 'Sound like Lynn.', 'You are codeLynn. Be casual and honest.', ${options.overlap ?? 3})
+			returning id`)
+	);
+	await db.execute(sql`
+		insert into prompt (persona_id, messages, domain, source, content_hash)
+		select ${persona!.id}, jsonb_build_array(jsonb_build_object('role', 'user', 'content', 'Tell me about topic ' || i)),
+			${options.domain ?? 'chat'}, 'fixture', md5(${slug} || i)
+		from generate_series(1, ${options.prompts}::int) i`);
+	const [model] = rowsOf<{ id: string }>(
+		await db.execute(sql`
+			insert into model_version (persona_id, name, kind, base_url, model, status)
+			values (${persona!.id}, 'policy-v7', 'endpoint', ${options.baseUrl}, ${options.model ?? 'policy-v7'}, 'current')
+			returning id`)
+	);
+	return { personaId: persona!.id, slug, modelId: model!.id };
+}

@@ -52,9 +52,7 @@ export function replyText(question: string, temperature?: number, seed?: number)
 	const topic = question.split(/\s+/).slice(0, 6).join(' ');
 	// Hotter samples ramble on a little longer, as they do.
 	const count = 3 + Math.round((temperature ?? 0) * 1.5) + Math.floor(next() * 2);
-	const sentences = [
-	'`Regarding "${topic}": ${pick(SUBJECTS)} ${pick(VERBS)} ${pick(OBJECTS)} ${pick(ENDINGS)}.`'
-];
+	const sentences = [`Regarding "${topic}": ${pick(SUBJECTS)} ${pick(VERBS)} ${pick(OBJECTS)} ${pick(ENDINGS)}.`];
 	for (let i = 1; i < count; i++) {
 		sentences.push(`${pick(OPENERS)} ${pick(SUBJECTS)} ${pick(VERBS)} ${pick(OBJECTS)} ${pick(ENDINGS)}.`);
 	}

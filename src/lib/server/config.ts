@@ -16,6 +16,7 @@ const envSchema = z.object({
 	PGLITE_DIR: z.string().trim().min(1).default('./data/pglite'),
 	MIGRATIONS_DIR: z.string().trim().min(1).default('./drizzle'),
 	DEMO_WORKSPACE: z.enum(['auto', 'on', 'off']).default('auto'),
+	JOBS_WORKER: z.enum(['on', 'off']).default('on'),
 	LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 	SESSION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
 	LEASE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(20),
@@ -29,6 +30,8 @@ export type Config = {
 	poolSize: number;
 	migrationsDir: string;
 	demoWorkspace: 'auto' | 'on' | 'off';
+	/** Whether this instance runs background jobs (sampling, …). */
+	jobsWorker: boolean;
 	logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
 	sessionDays: number;
 	/** How long a handed-out pair stays reserved for its annotator. */
@@ -52,6 +55,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 		poolSize: e.DATABASE_POOL_SIZE,
 		migrationsDir: path.resolve(e.MIGRATIONS_DIR),
 		demoWorkspace: e.DEMO_WORKSPACE,
+		jobsWorker: e.JOBS_WORKER === 'on',
 		logLevel: e.LOG_LEVEL,
 		sessionDays: e.SESSION_DAYS,
 		leaseMinutes: e.LEASE_MINUTES,

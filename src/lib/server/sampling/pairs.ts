@@ -29,7 +29,14 @@ export function nearIdentical(a: string, b: string): boolean {
 	return similarity(a, b) >= NEAR_IDENTICAL;
 }
 
-export type PairSource = { promptId: string; personaId: string; overlap: number; candidates: Array<{ id: string; text: string }> };
+export type PairSource = {
+	promptId: string;
+	personaId: string;
+	overlap: number;
+	/** Higher is handed out first (fresh samples of the current model before older pairs, say). */
+	priority?: number;
+	candidates: Array<{ id: string; text: string }>;
+};
 
 /**
  * Pairs a prompt's new replies two by two (each reply in one pair), dropping
@@ -45,7 +52,14 @@ export async function makePairs(db: DbOrTx, source: PairSource): Promise<{ creat
 			dropped++;
 			continue;
 		}
-		rows.push({ promptId: source.promptId, personaId: source.personaId, candidateAId: a.id, candidateBId: b.id, overlap: source.overlap });
+		rows.push({
+			promptId: source.promptId,
+			personaId: source.personaId,
+			candidateAId: a.id,
+			candidateBId: b.id,
+			overlap: source.overlap,
+			priority: source.priority ?? 0
+		});
 	}
 	const created = rows.length ? await db.insert(pair).values(rows).onConflictDoNothing().returning({ id: pair.id }) : [];
 	return { created: created.length, nearIdentical: dropped };
