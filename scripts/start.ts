@@ -25,6 +25,8 @@ process.env.HOST ??= '127.0.0.1';
 process.env.NODE_ENV ??= 'production';
 // adapter-node assumes https when ORIGIN is unset; form posts (CSRF check) and cookies need the real one.
 process.env.ORIGIN ??= `http://localhost:${process.env.PORT}`;
+// adapter-node refuses request bodies over 512 KB by default; prompt files uploaded on /admin/prompts are bigger.
+process.env.BODY_SIZE_LIMIT ??= '64M';
 
 const inputs = ['src', 'static', 'svelte.config.js', 'vite.config.ts', 'package.json'];
 
