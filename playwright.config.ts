@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { defineConfig, devices } from '@playwright/test';
-import { BASE_URL, PORT } from './tests/e2e/support/server';
+import { BASE_URL, MODEL_PORT, PORT } from './tests/e2e/support/server';
 
 // Debian's Chromium where Playwright's own browser download is not possible; elsewhere Playwright's build.
 const chromiumPath = process.env.CHROMIUM_PATH || (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
@@ -47,7 +47,18 @@ export default defineConfig({
 			}
 		}
 	],
-	webServer: {
+	webServer: [
+		{
+			// The OpenAI-compatible test server (speaking the contract in shared/contracts), as the model to sample from.
+			command: `node --import tsx tests/support/openai-server.ts --port ${MODEL_PORT} --mode vllm --latency 20`,
+			url: `http://127.0.0.1:${MODEL_PORT}/v1/models`,
+			reuseExistingServer: false,
+			timeout: 30_000,
+			gracefulShutdown: { signal: 'SIGTERM', timeout: 5_000 },
+			stdout: 'pipe',
+			stderr: 'pipe'
+		},
+		{
 		// The production build (npm run test:e2e builds it first) on a fresh PGlite folder; see the launcher.
 		command: 'node --import tsx tests/e2e/serve.ts',
 		env: { PORT: String(PORT) },
@@ -60,5 +71,6 @@ export default defineConfig({
 		gracefulShutdown: { signal: 'SIGTERM', timeout: 15_000 },
 		stdout: 'pipe',
 		stderr: 'pipe'
-	}
+		}
+	]
 });

@@ -23,7 +23,7 @@ import { describeSurface, readRouteTree, type Surface } from './support/route-tr
  */
 
 type Caller = 'anonymous' | 'annotator' | 'reviewer' | 'admin';
-type Outcome = 'ok' | 'login' | 'forbidden';
+type Outcome = 'ok' | 'login' | 'forbidden' | 'missing';
 type Expectation = Record<Caller, Outcome>;
 
 const callers: Caller[] = ['anonymous', 'annotator', 'reviewer', 'admin'];
@@ -31,6 +31,9 @@ const callers: Caller[] = ['anonymous', 'annotator', 'reviewer', 'admin'];
 const everyone: Expectation = { anonymous: 'ok', annotator: 'ok', reviewer: 'ok', admin: 'ok' };
 const signedIn: Expectation = { anonymous: 'login', annotator: 'ok', reviewer: 'ok', admin: 'ok' };
 const adminOnly: Expectation = { anonymous: 'login', annotator: 'forbidden', reviewer: 'forbidden', admin: 'ok' };
+/** Admin-only, tried on a thing that does not exist: the admin gets past the guard to a 404. */
+const adminOnlyMissing: Expectation = { anonymous: 'login', annotator: 'forbidden', reviewer: 'forbidden', admin: 'missing' };
+const NO_SUCH_JOB = '00000000-0000-4000-8000-000000000000';
 
 /** What the rules act on: one signed-in client per caller, and things made for the matrix alone. */
 type World = {
@@ -154,6 +157,38 @@ const rules: Record<string, RouteRule> = {
 		// An empty release form fails validation; reclaim only returns expired leases to the queue.
 		actions: { release: { expect: adminOnly }, reclaim: { expect: adminOnly } }
 	},
+	'/admin/prompts': {
+		path: () => '/admin/prompts',
+		page: adminOnly,
+		// Empty forms only: with no file the allowed call stops at "Choose a file" (400), and nothing is imported.
+		actions: { prompts: { expect: adminOnly }, candidates: { expect: adminOnly } }
+	},
+	'/admin/models': {
+		path: () => '/admin/models',
+		page: adminOnly,
+		// Empty forms only: each action stops at validation (no name / no version id), so the demo pool stays as it is
+		// and no request goes out to a model server.
+		actions: {
+			create: { expect: adminOnly },
+			update: { expect: adminOnly },
+			test: { expect: adminOnly },
+			makeCurrent: { expect: adminOnly },
+			retire: { expect: adminOnly }
+		}
+	},
+	'/admin/sampling': {
+		path: () => '/admin/sampling',
+		page: adminOnly,
+		// An empty form stops at validation ("How many prompts?"): no job is made, no request goes out.
+		actions: { create: { expect: adminOnly } }
+	},
+	// A job id that names nothing: the guards run first, so only the admin reaches the 404.
+	'/admin/jobs/[id]': {
+		path: () => `/admin/jobs/${NO_SUCH_JOB}`,
+		page: adminOnlyMissing,
+		actions: { cancel: { expect: adminOnlyMissing }, resume: { expect: adminOnlyMissing } }
+	},
+	'/api/v1/jobs/[id]': { path: () => `/api/v1/jobs/${NO_SUCH_JOB}`, endpoints: { GET: adminOnlyMissing } },
 	'/rank': { path: () => '/rank', page: signedIn },
 	// The ranking page's API: any signed-in role ranks. Bodies are `{}`, so the allowed calls stop at validation (400).
 	'/api/v1/rank/pairs': { path: () => '/api/v1/rank/pairs', endpoints: { GET: signedIn } },

@@ -8,6 +8,7 @@ import { BASE_URL } from './server';
  *              validation failure (the guard let the request through)
  *   login      303 to /login?redirectTo=… (pages, actions); 401 under /api/
  *   forbidden  403
+ *   missing    404 (the guard let the caller in; the thing asked for does not exist)
  *
  * Anything else is spelled out ("unexpected 500") so the matrix's diff says what happened.
  */
@@ -27,6 +28,7 @@ export function classify(status: number, location: string | undefined, path: str
 	}
 	if (status === 401 && api) return 'login';
 	if (status === 403) return 'forbidden';
+	if (status === 404) return 'missing';
 	if (validationIsOk && (status === 400 || status === 422)) return 'ok';
 	return `unexpected ${status}`;
 }

@@ -2,3 +2,6 @@
 export const PORT = 4173;
 /** The server's ORIGIN: SvelteKit refuses form posts from any other origin, so browsers and clients use exactly this. */
 export const BASE_URL = `http://localhost:${PORT}`;
+/** The OpenAI-compatible test server the sampling spec registers as the current model. */
+export const MODEL_PORT = 4174;
+export const MODEL_BASE_URL = `http://127.0.0.1:${MODEL_PORT}/v1`;
