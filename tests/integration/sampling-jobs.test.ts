@@ -130,6 +130,20 @@ describe('sampling jobs', () => {
 		expect(await candidatesOf(personaId)).toHaveLength(6);
 	});
 
+	it('names a hanging server’s timeout and a garbled answer on the job page', async () => {
+		server.setOptions({ hang: true });
+		const hung = await createPersonaWithPrompts(database.db, { prompts: 1, baseUrl: server.baseUrl });
+		const first = await sampling.createSamplingJob(database.db, hung.personaId, spec({ timeoutSeconds: 1, maxRetries: 0 }), admin);
+		expect((await run(first.jobId)).status).toBe('failed');
+		expect((await sampling.samplingProgress(database.db, first.jobId)).recentErrors[0]?.error).toMatch(/timed out|timeout/i);
+
+		server.setOptions({ hang: false, malformed: true });
+		const garbled = await createPersonaWithPrompts(database.db, { prompts: 1, baseUrl: server.baseUrl });
+		const second = await sampling.createSamplingJob(database.db, garbled.personaId, spec({ maxRetries: 0 }), admin);
+		expect((await run(second.jobId)).status).toBe('failed');
+		expect((await sampling.samplingProgress(database.db, second.jobId)).recentErrors[0]?.error).toMatch(/not a chat completion|JSON/i);
+	});
+
 	it('stops on cancel, keeps what is done, and a resumed job asks only for the rest', async () => {
 		server.setOptions({ latencyMs: 150 });
 		const { personaId } = await createPersonaWithPrompts(database.db, { prompts: 10, baseUrl: server.baseUrl });
@@ -171,6 +185,19 @@ describe('sampling jobs', () => {
 		await Promise.all(workers.map((w) => w.stop()));
 		expect(await candidatesOf(personaId)).toHaveLength(24);
 		expect(server.requests.length).toBe(24);
+	});
+
+	it('never has more requests in flight than the job’s concurrency', async () => {
+		const latency = 80;
+		server.setOptions({ latencyMs: latency });
+		const { personaId } = await createPersonaWithPrompts(database.db, { prompts: 12, baseUrl: server.baseUrl });
+		const { jobId } = await sampling.createSamplingJob(database.db, personaId, spec({ concurrency: 3 }), admin);
+		expect((await run(jobId)).status).toBe('succeeded');
+		// every request takes at least `latency`, so those that arrived less than that before one are still open
+		const arrivals = server.requests.map((r) => r.at).sort((a, b) => a - b);
+		const inFlight = arrivals.map((at) => arrivals.filter((other) => other > at - latency && other <= at).length);
+		expect(Math.max(...inFlight)).toBeLessThanOrEqual(3);
+		expect(Math.max(...inFlight)).toBeGreaterThanOrEqual(2);
 	});
 
 	it('refuses to start without a model server as the current model, or with nothing to sample', async () => {

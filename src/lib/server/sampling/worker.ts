@@ -10,7 +10,7 @@ import { samplingSpecSchema, type SamplingSpec } from './jobs';
 import { sampleReplies, type Endpoint, type GenerationParams, type Reply } from './openai';
 
 /**
- * Runs a sampling job with `concurrency` lanes. A lane claims the open items
+ * Runs a sampling job: at most `concurrency` requests in flight. A lane claims the open items
  * of one prompt (SKIP LOCKED: no two lanes or instances ask for the same
  * reply), asks the model for them (one request per model and temperature, so
  * a server that honours `n` answers several seeds at once), stores the
@@ -136,7 +136,26 @@ function cancelWatch(db: Db, jobId: string): () => Promise<boolean> {
 	};
 }
 
-async function lane(context: JobContext, spec: SamplingSpec, endpoints: Map<string, Endpoint>, cancelled: () => Promise<boolean>): Promise<void> {
+/** At most `permits` requests in flight, however many lanes are busy with the database meanwhile. */
+function limiter(permits: number): <T>(work: () => Promise<T>) => Promise<T> {
+	let free = permits;
+	const waiting: Array<() => void> = [];
+	return async (work) => {
+		if (free > 0) free--;
+		else await new Promise<void>((resolve) => waiting.push(resolve));
+		try {
+			return await work();
+		} finally {
+			const next = waiting.shift();
+			if (next) next();
+			else free++;
+		}
+	};
+}
+
+type Lane = { spec: SamplingSpec; endpoints: Map<string, Endpoint>; cancelled: () => Promise<boolean>; inFlight: ReturnType<typeof limiter> };
+
+async function lane(context: JobContext, { spec, endpoints, cancelled, inFlight }: Lane): Promise<void> {
 	const { db, job, signal } = context;
 	while (!signal.aborted && !(await cancelled())) {
 		const items = await claimPrompt(db, job.id, spec.timeoutSeconds * (spec.maxRetries + 1) * 4 + 60);
@@ -150,11 +169,10 @@ async function lane(context: JobContext, spec: SamplingSpec, endpoints: Map<stri
 				if (!endpoint) endpoints.set(modelId, (endpoint = endpointOf(await getModel(db, modelId))));
 				const head = group[0]!;
 				const history = typeof head.messages === 'string' ? (JSON.parse(head.messages) as ChatMessage[]) : head.messages;
-				const replies = await sampleReplies(endpoint, [{ role: 'system', content: head.system_prompt }, ...history], head.params, group.length, {
-					timeoutMs: spec.timeoutSeconds * 1000,
-					maxRetries: spec.maxRetries,
-					signal
-				});
+				const messages: ChatMessage[] = [{ role: 'system', content: head.system_prompt }, ...history];
+				const replies = await inFlight(() =>
+					sampleReplies(endpoint!, messages, head.params, group.length, { timeoutMs: spec.timeoutSeconds * 1000, maxRetries: spec.maxRetries, signal })
+				);
 				group.forEach((item, i) => done.push({ item, reply: replies[i]! }));
 			} catch (error) {
 				// Stopped (cancel, shutdown): not the items' fault; they go back to the queue below.
@@ -174,10 +192,11 @@ async function lane(context: JobContext, spec: SamplingSpec, endpoints: Map<stri
 export async function runSamplingJob(context: JobContext): Promise<JobOutcome> {
 	const spec = samplingSpecSchema.parse(context.job.payload);
 	// every in-flight request listens on the job's signal
-	setMaxListeners(spec.concurrency * 2 + 10, context.signal);
-	const endpoints = new Map<string, Endpoint>();
-	const cancelled = cancelWatch(context.db, context.job.id);
-	await Promise.all(Array.from({ length: spec.concurrency }, () => lane(context, spec, endpoints, cancelled)));
+	setMaxListeners(spec.concurrency * 4 + 10, context.signal);
+	const shared: Lane = { spec, endpoints: new Map(), cancelled: cancelWatch(context.db, context.job.id), inFlight: limiter(spec.concurrency) };
+	// Twice as many lanes as requests allowed in flight: while some lanes store replies and claim the
+	// next prompt, the others keep the server busy.
+	await Promise.all(Array.from({ length: spec.concurrency * 2 }, () => lane(context, shared)));
 	const [left] = rowsOf<{ open: number; failed: number; total: number }>(
 		await context.db.execute(sql`
 			select count(*) filter (where status in ('queued', 'running'))::int as open,
