@@ -146,22 +146,24 @@ describe('sampling jobs', () => {
 
 	it('stops on cancel, keeps what is done, and a resumed job asks only for the rest', async () => {
 		server.setOptions({ latencyMs: 150 });
-		const { personaId } = await createPersonaWithPrompts(database.db, { prompts: 10, baseUrl: server.baseUrl });
+		const { personaId } = await createPersonaWithPrompts(database.db, { prompts: 20, baseUrl: server.baseUrl });
 		const { jobId } = await sampling.createSamplingJob(database.db, personaId, spec({ concurrency: 2 }), admin);
 		const running = runNext(database.db, 'test-worker', handlers);
-		while ((await sampling.samplingProgress(database.db, jobId)).done < 4) await new Promise((r) => setTimeout(r, 50));
+		while ((await sampling.samplingProgress(database.db, jobId)).done < 2) await new Promise((r) => setTimeout(r, 20));
 		await jobs.requestCancel(database.db, jobId);
 		await running;
 		const afterCancel = await jobs.getJob(database.db, jobId);
 		const progressAtCancel = await sampling.samplingProgress(database.db, jobId);
 		expect(afterCancel!.status).toBe('cancelled');
-		expect(progressAtCancel.done).toBeLessThan(20);
+		expect(progressAtCancel.done).toBeLessThan(40);
 		expect(progressAtCancel.running).toBe(0);
 		await jobs.resume(database.db, jobId);
 		expect((await run(jobId)).status).toBe('succeeded');
-		expect(await candidatesOf(personaId)).toHaveLength(20);
+		expect(await candidatesOf(personaId)).toHaveLength(40);
 		const [items] = rowsOf<{ asked: number }>(await database.db.execute(sql`select count(*)::int as asked from sampling_item where job_id = ${jobId} and status = 'done'`));
-		expect(items!.asked).toBe(20);
+		expect(items!.asked).toBe(40);
+		// nothing was asked twice: one request per reply
+		expect(server.requests.length).toBe(40);
 	});
 
 	it('survives its worker dying: another worker picks the job up and redoes nothing that was done', async () => {

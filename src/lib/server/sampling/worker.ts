@@ -170,9 +170,13 @@ async function lane(context: JobContext, { spec, endpoints, cancelled, inFlight 
 				const head = group[0]!;
 				const history = typeof head.messages === 'string' ? (JSON.parse(head.messages) as ChatMessage[]) : head.messages;
 				const messages: ChatMessage[] = [{ role: 'system', content: head.system_prompt }, ...history];
-				const replies = await inFlight(() =>
-					sampleReplies(endpoint!, messages, head.params, group.length, { timeoutMs: spec.timeoutSeconds * 1000, maxRetries: spec.maxRetries, signal })
+				// A cancel that came while this lane waited for its turn: send nothing, give the items back.
+				const replies = await inFlight(async () =>
+					(await cancelled())
+						? null
+						: sampleReplies(endpoint!, messages, head.params, group.length, { timeoutMs: spec.timeoutSeconds * 1000, maxRetries: spec.maxRetries, signal })
 				);
+				if (!replies) break;
 				group.forEach((item, i) => done.push({ item, reply: replies[i]! }));
 			} catch (error) {
 				// Stopped (cancel, shutdown): not the items' fault; they go back to the queue below.
