@@ -9,7 +9,8 @@ function serverProject(database: 'pglite' | 'postgres'): TestProjectInlineConfig
 			name: `server-${database}`,
 			environment: 'node',
 			include: ['src/**/*.test.ts', 'tests/integration/**/*.test.ts'],
-			env: { TEST_DB: database },
+			// request and job logs would bury the test report; warnings and errors still show
+			env: { TEST_DB: database, LOG_LEVEL: 'warn' },
 			// Each file opens its own database; argon2 and PGlite start-up are CPU-bound.
 			testTimeout: 30_000,
 			hookTimeout: 60_000
