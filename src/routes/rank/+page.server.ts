@@ -1,20 +1,16 @@
-import { error } from '@sveltejs/kit';
 import * as runtime from '$lib/server/runtime';
 import * as queue from '$lib/server/queue';
-import { findPersona, listPersonas } from '$lib/server/personas/find';
+import { listPersonas } from '$lib/server/personas/find';
+import { personaFromUrl } from '$lib/server/personas/from-url';
 import { renderMarkdown } from '$lib/server/markdown';
 import { requireRole } from '$lib/server/auth/guard';
-import { NotFoundError } from '$lib/server/errors';
 import type { PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
 	const me = requireRole(event, 'annotator', 'reviewer', 'admin');
 	const db = runtime.db();
 	const cfg = runtime.config();
-	const persona = await findPersona(db, event.url.searchParams.get('persona')).catch((e) => {
-		if (e instanceof NotFoundError) error(404, e.message);
-		throw e;
-	});
+	const persona = await personaFromUrl(event.url);
 	const pairs = await queue.pairsInHand(db, me.id, persona.id, { leaseMinutes: cfg.leaseMinutes });
 	const [progress, left] = [await queue.progressOf(db, me.id, persona.id), await queue.queueLeft(db, me.id, persona.id)];
 	return {

@@ -2,20 +2,14 @@ import { error, type RequestEvent } from '@sveltejs/kit';
 import { z } from 'zod';
 import * as runtime from '$lib/server/runtime';
 import * as models from '$lib/server/models/registry';
-import { findPersona, listPersonas } from '$lib/server/personas/find';
+import { listPersonas } from '$lib/server/personas/find';
+import { personaFromUrl } from '$lib/server/personas/from-url';
 import { requireRole } from '$lib/server/auth/guard';
 import { FieldError, NotFoundError } from '$lib/server/errors';
 import { formErrors, formValues, rejectForm } from '$lib/server/forms';
 import type { Actions, PageServerLoad } from './$types';
 
 const targetSchema = z.object({ id: z.guid('Choose a model version.') });
-
-async function personaOf(url: URL) {
-	return findPersona(runtime.db(), url.searchParams.get('persona')).catch((e) => {
-		if (e instanceof NotFoundError) error(404, e.message);
-		throw e;
-	});
-}
 
 function actorOf(event: RequestEvent, me: { id: string }): models.Actor {
 	return { id: me.id, ip: event.getClientAddress() };
@@ -56,7 +50,7 @@ async function apply<V extends Record<string, unknown>, T>(values: V, change: ()
 export const load: PageServerLoad = async (event) => {
 	requireRole(event, 'admin');
 	const db = runtime.db();
-	const persona = await personaOf(event.url);
+	const persona = await personaFromUrl(event.url);
 	return {
 		persona: { slug: persona.slug, name: persona.name },
 		personas: await listPersonas(db),
@@ -71,7 +65,7 @@ export const actions: Actions = {
 		const values = echo('create', fields);
 		const parsed = models.modelInputSchema.safeParse(fields);
 		if (!parsed.success) return rejectForm(400, parsed.error, values);
-		const persona = await personaOf(event.url);
+		const persona = await personaFromUrl(event.url);
 		return apply(values, async () => ({ created: (await models.createModel(runtime.db(), persona.id, parsed.data, actorOf(event, me))).id }));
 	},
 

@@ -1,13 +1,13 @@
-import { error, fail, redirect, type RequestEvent } from '@sveltejs/kit';
+import { fail, redirect, type RequestEvent } from '@sveltejs/kit';
 import { z } from 'zod';
 import * as runtime from '$lib/server/runtime';
 import * as promptImport from '$lib/server/imports/prompts';
 import * as candidateImport from '$lib/server/imports/candidates';
 import * as prompts from '$lib/server/prompts/list';
 import { formatOf } from '$lib/server/imports/lines';
-import { findPersona, listPersonas } from '$lib/server/personas/find';
+import { listPersonas } from '$lib/server/personas/find';
+import { personaFromUrl } from '$lib/server/personas/from-url';
 import { requireRole } from '$lib/server/auth/guard';
-import { NotFoundError } from '$lib/server/errors';
 import { rejectForm } from '$lib/server/forms';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -21,13 +21,6 @@ const promptUploadSchema = z.object({
 	format: z.enum(['auto', 'jsonl', 'csv'], 'Choose JSONL, CSV, or "by file name".').default('auto')
 });
 
-async function personaOf(url: URL) {
-	return findPersona(runtime.db(), url.searchParams.get('persona')).catch((e) => {
-		if (e instanceof NotFoundError) error(404, e.message);
-		throw e;
-	});
-}
-
 /** The upload's fields; `formValues` refuses files, so the file is taken as it is and zod checks it. */
 async function uploadOf(event: RequestEvent): Promise<Record<string, unknown>> {
 	const form = await event.request.formData();
@@ -38,7 +31,7 @@ async function uploadOf(event: RequestEvent): Promise<Record<string, unknown>> {
 export const load: PageServerLoad = async (event) => {
 	requireRole(event, 'admin');
 	const db = runtime.db();
-	const persona = await personaOf(event.url);
+	const persona = await personaFromUrl(event.url);
 	const query = prompts.promptQuerySchema.parse(event.url.searchParams);
 	const { rows, total } = await prompts.listPrompts(db, persona.id, query);
 	// A stale link (rows removed, filter narrowed) lands on its last page rather than an empty one.
@@ -69,7 +62,7 @@ export const actions: Actions = {
 		const { file } = parsed.data;
 		const format = formatOf(file.name, parsed.data.format);
 		if (!format) return rejectForm(400, { format: `"${file.name}" does not end in .jsonl or .csv: choose its format.` }, values);
-		const persona = await personaOf(event.url);
+		const persona = await personaFromUrl(event.url);
 		const result = await promptImport.importPrompts(
 			runtime.db(),
 			{ persona, format, source: file.stream(), fileName: file.name },
@@ -88,7 +81,7 @@ export const actions: Actions = {
 		if (!parsed.success) return rejectForm(400, parsed.error, values);
 		const { file } = parsed.data;
 		if (formatOf(file.name) === 'csv') return rejectForm(400, { file: 'Candidates are imported from JSONL only.' }, values);
-		const persona = await personaOf(event.url);
+		const persona = await personaFromUrl(event.url);
 		const result = await candidateImport.importCandidates(
 			runtime.db(),
 			{ persona, source: file.stream(), fileName: file.name },

@@ -1,26 +1,18 @@
-import { error } from '@sveltejs/kit';
 import { z } from 'zod';
 import * as runtime from '$lib/server/runtime';
 import * as queueAdmin from '$lib/server/queue/admin';
-import { findPersona, listPersonas } from '$lib/server/personas/find';
+import { listPersonas } from '$lib/server/personas/find';
+import { personaFromUrl } from '$lib/server/personas/from-url';
 import { requireRole } from '$lib/server/auth/guard';
-import { NotFoundError } from '$lib/server/errors';
 import { formValues, rejectForm } from '$lib/server/forms';
 import type { Actions, PageServerLoad } from './$types';
 
 const releaseSchema = z.object({ annotatorId: z.uuid('Choose an annotator.') });
 
-async function personaOf(url: URL) {
-	return findPersona(runtime.db(), url.searchParams.get('persona')).catch((e) => {
-		if (e instanceof NotFoundError) error(404, e.message);
-		throw e;
-	});
-}
-
 export const load: PageServerLoad = async (event) => {
 	requireRole(event, 'admin');
 	const db = runtime.db();
-	const persona = await personaOf(event.url);
+	const persona = await personaFromUrl(event.url);
 	return {
 		persona: { slug: persona.slug, name: persona.name },
 		personas: await listPersonas(db),
@@ -36,7 +28,7 @@ export const actions: Actions = {
 		const me = requireRole(event, 'admin');
 		const parsed = releaseSchema.safeParse(formValues(await event.request.formData(), ['annotatorId']));
 		if (!parsed.success) return rejectForm(400, parsed.error, {});
-		const persona = await personaOf(event.url);
+		const persona = await personaFromUrl(event.url);
 		const released = await queueAdmin.releaseAnnotatorLeases(runtime.db(), parsed.data.annotatorId, persona.id, {
 			id: me.id,
 			ip: event.getClientAddress()

@@ -1,13 +1,13 @@
-import { error, redirect } from '@sveltejs/kit';
+import { redirect } from '@sveltejs/kit';
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import * as runtime from '$lib/server/runtime';
 import * as sampling from '$lib/server/sampling/jobs';
 import { rowsOf } from '$lib/server/db';
-import { findPersona } from '$lib/server/personas/find';
+import { personaFromUrl } from '$lib/server/personas/from-url';
 import { listModels } from '$lib/server/models/registry';
 import { requireRole } from '$lib/server/auth/guard';
-import { FieldError, NotFoundError } from '$lib/server/errors';
+import { FieldError } from '$lib/server/errors';
 import { formValues, rejectForm } from '$lib/server/forms';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -53,17 +53,10 @@ function formField(path: string): string {
 	);
 }
 
-async function personaOf(url: URL) {
-	return findPersona(runtime.db(), url.searchParams.get('persona')).catch((e) => {
-		if (e instanceof NotFoundError) error(404, e.message);
-		throw e;
-	});
-}
-
 export const load: PageServerLoad = async (event) => {
 	requireRole(event, 'admin');
 	const db = runtime.db();
-	const persona = await personaOf(event.url);
+	const persona = await personaFromUrl(event.url);
 	const domains = rowsOf<{ domain: string; prompts: number }>(
 		await db.execute(sql`select domain, count(*)::int as prompts from prompt where persona_id = ${persona.id} group by domain order by domain`)
 	);
@@ -87,7 +80,7 @@ export const actions: Actions = {
 			for (const issue of parsed.error.issues) errors[formField(issue.path.join('.'))] ??= issue.message;
 			return rejectForm(400, errors, values);
 		}
-		const persona = await personaOf(event.url);
+		const persona = await personaFromUrl(event.url);
 		let jobId: string;
 		try {
 			({ jobId } = await sampling.createSamplingJob(runtime.db(), persona.id, parsed.data, { id: me.id, ip: event.getClientAddress() }));
