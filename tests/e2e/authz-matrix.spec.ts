@@ -189,6 +189,8 @@ const rules: Record<string, RouteRule> = {
 		actions: { cancel: { expect: adminOnlyMissing }, resume: { expect: adminOnlyMissing } }
 	},
 	'/api/v1/jobs/[id]': { path: () => `/api/v1/jobs/${NO_SUCH_JOB}`, endpoints: { GET: adminOnlyMissing } },
+	// A body of `{}` is one line with no prompt: the admin's import is refused at validation (400) and writes nothing.
+	'/api/v1/imports/[kind]': { path: () => '/api/v1/imports/prompts?name=matrix.jsonl', endpoints: { POST: adminOnly } },
 	'/rank': { path: () => '/rank', page: signedIn },
 	// The ranking page's API: any signed-in role ranks. Bodies are `{}`, so the allowed calls stop at validation (400).
 	'/api/v1/rank/pairs': { path: () => '/api/v1/rank/pairs', endpoints: { GET: signedIn } },

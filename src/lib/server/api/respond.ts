@@ -39,7 +39,9 @@ export function throwJson(status: number, body: { message: string; errors?: Reco
 /** Runs an endpoint body, turning domain errors into JSON answers; anything else is a 500. */
 export async function answer(run: () => Promise<unknown>): Promise<Response> {
 	try {
-		return json(await run());
+		const result = await run();
+		// an endpoint that shaped its own answer (a status with a body) passes it through
+		return result instanceof Response ? result : json(result);
 	} catch (e) {
 		if (e instanceof JsonFailure) return json(e.body, { status: e.status });
 		if (e instanceof FieldError) return json({ message: e.message, errors: { [e.field]: e.message } }, { status: 400 });
