@@ -365,6 +365,8 @@ export const goldExample = pgTable(
 			.notNull()
 			.references(() => user.id, { onDelete: 'restrict' }),
 		status: text('status', { enum: goldStatuses }).notNull().default('draft'),
+		/** Set by an admin: shown to annotators as a reference of the persona's voice. */
+		pinnedAt: at('pinned_at'),
 		createdAt: createdAt(),
 		updatedAt: updatedAt()
 	},
