@@ -33,7 +33,13 @@ const signedIn: Expectation = { anonymous: 'login', annotator: 'ok', reviewer: '
 const adminOnly: Expectation = { anonymous: 'login', annotator: 'forbidden', reviewer: 'forbidden', admin: 'ok' };
 /** Admin-only, tried on a thing that does not exist: the admin gets past the guard to a 404. */
 const adminOnlyMissing: Expectation = { anonymous: 'login', annotator: 'forbidden', reviewer: 'forbidden', admin: 'missing' };
+const reviewers: Expectation = { anonymous: 'login', annotator: 'forbidden', reviewer: 'ok', admin: 'ok' };
+/** Reviewers and admins, tried on a gold example that does not exist: they get past the guard to a 404. */
+const reviewersMissing: Expectation = { anonymous: 'login', annotator: 'forbidden', reviewer: 'missing', admin: 'missing' };
 const NO_SUCH_JOB = '00000000-0000-4000-8000-000000000000';
+const NO_SUCH_GOLD = '00000000-0000-4000-8000-00000000901d';
+/** Any signed-in role, tried on a thing that does not exist: past the guard to a 404. */
+const signedInMissing: Expectation = { anonymous: 'login', annotator: 'missing', reviewer: 'missing', admin: 'missing' };
 
 /** What the rules act on: one signed-in client per caller, and things made for the matrix alone. */
 type World = {
@@ -197,6 +203,31 @@ const rules: Record<string, RouteRule> = {
 	'/api/v1/rank/judgments': { path: () => '/api/v1/rank/judgments', endpoints: { POST: signedIn } },
 	'/api/v1/rank/skips': { path: () => '/api/v1/rank/skips', endpoints: { POST: signedIn } },
 	'/api/v1/rank/undo': { path: () => '/api/v1/rank/undo', endpoints: { POST: signedIn } },
+	// Gold examples: any signed-in role writes them. `{}` stops at validation (400); an unknown id is a 404
+	// before the body is read, and the editor page on it too. /gold/new without a candidate goes back to /rank.
+	'/api/v1/gold': { path: () => '/api/v1/gold', endpoints: { POST: signedIn } },
+	'/api/v1/gold/[id]': { path: () => `/api/v1/gold/${NO_SUCH_GOLD}`, endpoints: { GET: signedInMissing, PUT: signedInMissing } },
+	'/api/v1/gold/[id]/submit': { path: () => `/api/v1/gold/${NO_SUCH_GOLD}/submit`, endpoints: { POST: signedInMissing } },
+	'/api/v1/markdown': { path: () => '/api/v1/markdown', endpoints: { POST: signedIn } },
+	'/gold/[id]': { path: () => `/gold/${NO_SUCH_GOLD}`, page: signedInMissing },
+	'/gold/new': { path: () => '/gold/new', page: signedIn },
+	'/review': { path: () => '/review', page: reviewers },
+	// A gold example id that names nothing: the guards run first, so only reviewers and admins reach the 404.
+	'/review/[id]': {
+		path: () => `/review/${NO_SUCH_GOLD}`,
+		page: reviewersMissing,
+		actions: {
+			approve: { expect: reviewersMissing },
+			requestChanges: { expect: reviewersMissing },
+			reject: { expect: reviewersMissing }
+		}
+	},
+	'/gold': {
+		path: () => '/gold',
+		page: signedIn,
+		// Empty forms only: the admin's call stops at "Which example?" (400), and nothing is pinned.
+		actions: { pin: { expect: adminOnly }, unpin: { expect: adminOnly } }
+	},
 	'/invite/[token]': {
 		// Public: the token in the path is the credential. An unknown one shows "not valid" to anyone,
 		// and an empty form fails validation before the token is looked at.

@@ -37,7 +37,9 @@ md.renderer.rules.link_open = (tokens, i, options, env, self) => {
 const cache = new Map<string, string>();
 const CACHE_ENTRIES = 5000;
 
-export function renderMarkdown(source: string): string {
+/** `cache: false` for text that changes as it is typed (the editor's preview): each draft is rendered once. */
+export function renderMarkdown(source: string, options: { cache?: boolean } = {}): string {
+	if (options.cache === false) return md.render(source);
 	const hit = cache.get(source);
 	if (hit !== undefined) return hit;
 	const html = md.render(source);

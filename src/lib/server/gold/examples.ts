@@ -4,6 +4,7 @@ import * as audit from '../audit';
 import { rowsOf, type Db, type Tx } from '../db';
 import { candidate, goldExample, goldReview, goldRevision, prompt, reviewDecisions } from '../db/schema';
 import { ConflictError, FieldError, isUniqueViolation, NotFoundError } from '../errors';
+import type { GoldConflict } from '../../gold/types';
 
 /**
  * Gold examples: a reply as the persona would write it, edited from a model's
@@ -16,7 +17,7 @@ import { ConflictError, FieldError, isUniqueViolation, NotFoundError } from '../
 
 export const goldTextSchema = z.string({ error: 'Write the reply.' }).max(20_000, 'Keep a gold reply under 20,000 characters.');
 
-export type GoldConflict = { latestRevision: number; latestText: string; yourText: string };
+export type { GoldConflict } from '../../gold/types';
 
 /** The second of two concurrent edits: both texts travel with it so the page can show them side by side. */
 export class GoldConflictError extends ConflictError {
