@@ -5,10 +5,11 @@ import * as audit from '../audit';
 import type { Db, DbOrTx } from '../db';
 import { goldExample, goldStatuses, prompt, user, type ChatMessage } from '../db/schema';
 import { ConflictError, NotFoundError } from '../errors';
+import { containsPattern, pagingFields } from '../listing';
 
 export const goldSortColumns = ['updated', 'created', 'domain', 'status'] as const;
 export const goldStatusFilters = [...goldStatuses, 'any'] as const;
-export const pageSizes = [10, 25, 50, 100] as const;
+export { pageSizes } from '../listing';
 
 export type GoldSort = (typeof goldSortColumns)[number];
 export type GoldStatusFilter = (typeof goldStatusFilters)[number];
@@ -36,12 +37,8 @@ export function goldQuerySchemaFor(defaults: { status: GoldStatusFilter; dir: 'a
 			from: z.iso.date().optional().catch(undefined),
 			to: z.iso.date().optional().catch(undefined),
 			sort: z.enum(goldSortColumns).catch('updated'),
-			dir: z.enum(['asc', 'desc']).catch(defaults.dir),
-			page: z.coerce.number().int().min(1).max(1_000_000).catch(1),
-			pageSize: z.coerce
-				.number()
-				.refine((size) => (pageSizes as readonly number[]).includes(size))
-				.catch(25)
+			...pagingFields,
+			dir: z.enum(['asc', 'desc']).catch(defaults.dir)
 		})
 	);
 }
@@ -74,11 +71,6 @@ const sortExpressions: Record<GoldSort, SQL | PgColumn> = {
 	status: goldExample.status
 };
 
-/** `\`, `%` and `_` match themselves, so typing `a_b` finds "a_b" and not "axb". */
-function likePattern(text: string): string {
-	return `%${text.replace(/[\\%_]/g, '\\$&')}%`;
-}
-
 /** `to` is a whole day: everything before the next midnight (UTC). */
 function dayAfter(date: string): Date {
 	const day = new Date(`${date}T00:00:00Z`);
@@ -93,7 +85,7 @@ function whereOf(query: GoldQuery): SQL | undefined {
 		query.domain ? eq(prompt.domain, query.domain) : undefined,
 		query.from ? gte(goldExample.updatedAt, new Date(`${query.from}T00:00:00Z`)) : undefined,
 		query.to ? lt(goldExample.updatedAt, dayAfter(query.to)) : undefined,
-		query.q ? ilike(latestText, likePattern(query.q)) : undefined
+		query.q ? ilike(latestText, containsPattern(query.q)) : undefined
 	);
 }
 

@@ -3,9 +3,10 @@ import type { PgColumn } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 import type { DbOrTx } from '../db';
 import { prompt } from '../db/schema';
+import { containsPattern, pagingFields } from '../listing';
 
 export const promptSortColumns = ['createdAt', 'domain'] as const;
-export const pageSizes = [10, 25, 50, 100] as const;
+export { pageSizes } from '../listing';
 
 export type PromptSort = (typeof promptSortColumns)[number];
 
@@ -27,12 +28,7 @@ export const promptQuerySchema = z.preprocess(
 			.optional()
 			.catch(undefined),
 		sort: z.enum(promptSortColumns).catch('createdAt'),
-		dir: z.enum(['asc', 'desc']).catch('desc'),
-		page: z.coerce.number().int().min(1).max(1_000_000).catch(1),
-		pageSize: z.coerce
-			.number()
-			.refine((size) => (pageSizes as readonly number[]).includes(size))
-			.catch(25)
+		...pagingFields
 	})
 );
 export type PromptQuery = z.infer<typeof promptQuerySchema>;
@@ -55,11 +51,6 @@ export type PromptRow = {
 const lastTurn = sql<string>`(${prompt.messages} -> -1 ->> 'content')`;
 const SHOWN_CHARS = 300;
 
-/** `\`, `%` and `_` match themselves, so typing `a_b` finds "a_b" and not "axb". */
-function likePattern(text: string): string {
-	return `%${text.replace(/[\\%_]/g, '\\$&')}%`;
-}
-
 // Spelled out: in a one-table select drizzle leaves columns unqualified, and the subquery's
 // `prompt_id = id` would then compare the candidate's own columns.
 const candidateCount = sql<number>`(select count(*) from "candidate" c where c.prompt_id = "prompt"."id")`.mapWith(Number);
@@ -70,7 +61,7 @@ const sortExpressions: Record<PromptSort, SQL | PgColumn> = { createdAt: prompt.
 function whereOf(personaId: string, query: PromptQuery): SQL | undefined {
 	return and(
 		eq(prompt.personaId, personaId),
-		query.q ? ilike(lastTurn, likePattern(query.q)) : undefined,
+		query.q ? ilike(lastTurn, containsPattern(query.q)) : undefined,
 		query.domain ? eq(prompt.domain, query.domain) : undefined
 	);
 }

@@ -6,6 +6,7 @@ import { modelVersion } from '../db/schema';
 import { FieldError } from '../errors';
 import * as jobs from '../jobs/queue';
 import { previousVersion } from '../models/registry';
+import { containsPattern } from '../listing';
 
 export const SAMPLING_JOB = 'sampling';
 
@@ -96,7 +97,7 @@ export async function createSamplingJob(
 				select p.id from prompt p
 				where p.persona_id = ${personaId}
 					${selection.domain ? sql`and p.domain = ${selection.domain}` : sql``}
-					${selection.search ? sql`and (p.messages -> -1 ->> 'content') ilike ${'%' + selection.search.replace(/[\\%_]/g, '\\$&') + '%'}` : sql``}
+					${selection.search ? sql`and (p.messages -> -1 ->> 'content') ilike ${containsPattern(selection.search)}` : sql``}
 					${selection.withoutOpenPairs ? sql`and not exists (select 1 from pair x where x.prompt_id = p.id and x.judgment_count < x.overlap)` : sql``}
 				order by p.created_at, p.id
 				limit ${selection.limit}

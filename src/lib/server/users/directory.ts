@@ -3,10 +3,11 @@ import { alias, type PgColumn } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 import type { DbOrTx } from '../db';
 import { auditEvent, roles, session, user, type Role } from '../db/schema';
+import { containsPattern, pagingFields } from '../listing';
 
 export const userSortColumns = ['email', 'displayName', 'role', 'status', 'createdAt'] as const;
 export const userStatuses = ['active', 'disabled'] as const;
-export const pageSizes = [10, 25, 50, 100] as const;
+export { pageSizes } from '../listing';
 
 export type UserSort = (typeof userSortColumns)[number];
 export type UserStatus = (typeof userStatuses)[number];
@@ -26,12 +27,7 @@ export const userQuerySchema = z.preprocess(
 		role: z.enum(roles).optional().catch(undefined),
 		status: z.enum(userStatuses).optional().catch(undefined),
 		sort: z.enum(userSortColumns).catch('createdAt'),
-		dir: z.enum(['asc', 'desc']).catch('desc'),
-		page: z.coerce.number().int().min(1).max(1_000_000).catch(1),
-		pageSize: z.coerce
-			.number()
-			.refine((size) => (pageSizes as readonly number[]).includes(size))
-			.catch(25)
+		...pagingFields
 	})
 );
 export type UserQuery = z.infer<typeof userQuerySchema>;
@@ -44,11 +40,6 @@ export type UserRow = {
 	status: UserStatus;
 	createdAt: Date;
 };
-
-/** `\`, `%` and `_` match themselves, so typing `a_b` finds "a_b" and not "axb". */
-function likePattern(text: string): string {
-	return `%${text.replace(/[\\%_]/g, '\\$&')}%`;
-}
 
 // Roles sort by how much they may do, not alphabetically.
 const roleRank = sql`case ${user.role} when 'annotator' then 1 when 'reviewer' then 2 else 3 end`;
@@ -64,7 +55,7 @@ const sortExpressions: Record<UserSort, SQL | PgColumn> = {
 const statusOf = sql<UserStatus>`case when ${user.disabledAt} is null then 'active' else 'disabled' end`;
 
 function whereOf(query: UserQuery): SQL | undefined {
-	const pattern = query.q ? likePattern(query.q) : undefined;
+	const pattern = query.q ? containsPattern(query.q) : undefined;
 	return and(
 		pattern ? or(ilike(user.email, pattern), ilike(user.displayName, pattern)) : undefined,
 		query.role ? eq(user.role, query.role) : undefined,
