@@ -1,6 +1,12 @@
 import path from 'node:path';
 import { z } from 'zod';
 
+const optionalText = z
+	.string()
+	.trim()
+	.optional()
+	.transform((value) => (value ? value : undefined));
+
 /**
  * Every setting the platform reads from the environment, parsed once.
  * The README's configuration table mirrors this schema: keep them in step.
@@ -21,6 +27,13 @@ const envSchema = z.object({
 	SESSION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
 	LEASE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(20),
 	UNDO_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
+	OBJECTS_DIR: z.string().trim().min(1).default('./data/objects'),
+	S3_BUCKET: optionalText,
+	S3_ENDPOINT: optionalText.pipe(z.url('S3_ENDPOINT must be a URL, e.g. http://minio:9000').optional()),
+	S3_REGION: z.string().trim().min(1).default('us-east-1'),
+	S3_ACCESS_KEY_ID: optionalText,
+	S3_SECRET_ACCESS_KEY: optionalText,
+	S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('false'),
 	NODE_ENV: z.string().optional()
 });
 
@@ -38,7 +51,24 @@ export type Config = {
 	leaseMinutes: number;
 	/** How long after submitting an annotator may take a judgment back. */
 	undoSeconds: number;
+	/** Where dataset versions are published: a local folder (the default) or an S3 / MinIO bucket. */
+	objectStore: ObjectStoreConfig;
+	/** S3 endpoint, region, path style and credentials, with or without S3_BUCKET. */
+	s3: S3Access;
 	production: boolean;
+};
+
+export type ObjectStoreConfig = { kind: 'local'; dir: string } | (S3Access & { bucket: string });
+
+export type S3Access = {
+	kind: 's3';
+	/** MinIO or another S3-compatible server; unset for AWS S3. */
+	endpoint?: string;
+	region: string;
+	/** MinIO usually needs path-style addressing (http://host:9000/bucket/key). */
+	forcePathStyle: boolean;
+	/** Unset: the AWS SDK's default chain (env, profile, instance role). */
+	credentials?: { accessKeyId: string; secretAccessKey: string };
 };
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -60,6 +90,29 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 		sessionDays: e.SESSION_DAYS,
 		leaseMinutes: e.LEASE_MINUTES,
 		undoSeconds: e.UNDO_SECONDS,
+		objectStore: objectStoreOf(e),
+		s3: s3AccessOf(e),
 		production: e.NODE_ENV === 'production'
+	};
+}
+
+function objectStoreOf(e: z.infer<typeof envSchema>): ObjectStoreConfig {
+	if (!e.S3_BUCKET) return { kind: 'local', dir: path.resolve(e.OBJECTS_DIR) };
+	return { ...s3AccessOf(e), bucket: e.S3_BUCKET };
+}
+
+/** How to reach S3 / MinIO, bucket aside: `dataset:verify s3://…` uses it even where the platform publishes to a folder. */
+function s3AccessOf(e: z.infer<typeof envSchema>): S3Access {
+	if (Boolean(e.S3_ACCESS_KEY_ID) !== Boolean(e.S3_SECRET_ACCESS_KEY))
+		throw new Error('Invalid configuration:\n  S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together: set both or neither');
+	return {
+		kind: 's3',
+		endpoint: e.S3_ENDPOINT,
+		region: e.S3_REGION,
+		forcePathStyle: e.S3_FORCE_PATH_STYLE === 'true',
+		credentials:
+			e.S3_ACCESS_KEY_ID && e.S3_SECRET_ACCESS_KEY
+				? { accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY }
+				: undefined
 	};
 }
