@@ -7,6 +7,8 @@ import { log } from '$lib/server/log';
 import { startWorker } from '$lib/server/jobs/runner';
 import { SAMPLING_JOB } from '$lib/server/sampling/jobs';
 import { runSamplingJob } from '$lib/server/sampling/worker';
+import { PUBLISH_JOB } from '$lib/server/datasets/versions';
+import { publishJobHandler } from '$lib/server/datasets/job';
 import { accessFor } from '$lib/server/auth/policy';
 import {
 	SESSION_COOKIE,
@@ -19,7 +21,7 @@ export const init: ServerInit = async () => {
 	if (building) return;
 	await runtime.start();
 	await demo.prepareOnStart(runtime.db(), runtime.config());
-	const worker = runtime.config().jobsWorker ? startWorker(runtime.db(), { [SAMPLING_JOB]: runSamplingJob }) : undefined;
+	const worker = runtime.config().jobsWorker ? startWorker(runtime.db(), { [SAMPLING_JOB]: runSamplingJob, [PUBLISH_JOB]: publishJobHandler(runtime.objectStore) }) : undefined;
 	// adapter-node emits this after it stopped accepting and drained in-flight requests.
 	process.once('sveltekit:shutdown' as never, async (reason: string) => {
 		log.info({ reason }, 'requests drained, closing the database');

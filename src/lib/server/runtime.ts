@@ -1,6 +1,7 @@
 import { loadConfig, type Config } from './config';
 import { openDatabase, migrateDatabase, type Database, type Db } from './db';
 import { log } from './log';
+import { objectStoreFor, type ObjectStore } from './storage';
 
 /**
  * The one database the running app uses. Opened by `hooks.server.ts` `init`
@@ -15,6 +16,15 @@ export function db(): Db {
 
 export function config(): Config {
 	return current?.config ?? loadConfig();
+}
+
+let store: { config: Config['objectStore']; store: ObjectStore } | undefined;
+
+/** The configured object store (a local folder unless S3_BUCKET is set). */
+export function objectStore(): ObjectStore {
+	const wanted = config().objectStore;
+	if (store?.config !== wanted) store = { config: wanted, store: objectStoreFor(wanted) };
+	return store.store;
 }
 
 export function databaseKind(): Database['kind'] {

@@ -9,6 +9,7 @@ import {
 	type AnyPgColumn,
 	bigint,
 	check,
+	doublePrecision,
 	foreignKey,
 	index,
 	integer,
@@ -432,8 +433,10 @@ export const dataset = pgTable(
 		name: text('name').notNull(),
 		/** Filters, aggregation, margin table, split rule. */
 		spec: jsonb('spec').$type<Record<string, unknown>>().notNull(),
+		description: text('description').notNull().default(''),
 		createdBy: uuid('created_by').references(() => user.id, { onDelete: 'set null' }),
-		createdAt: createdAt()
+		createdAt: createdAt(),
+		updatedAt: updatedAt()
 	},
 	(t) => [
 		uniqueIndex('dataset_slug_unique').on(t.personaId, t.slug),
@@ -458,6 +461,8 @@ export const datasetVersion = pgTable(
 		objectPrefix: text('object_prefix').notNull(),
 		manifest: jsonb('manifest').$type<Record<string, unknown>>(),
 		error: text('error'),
+		/** The job that writes (or last wrote) the files; its progress is the version's progress bar. */
+		jobId: uuid('job_id').references((): AnyPgColumn => job.id, { onDelete: 'set null' }),
 		createdBy: uuid('created_by').references(() => user.id, { onDelete: 'set null' }),
 		createdAt: createdAt(),
 		publishedAt: at('published_at')
@@ -471,6 +476,7 @@ export const datasetVersion = pgTable(
 );
 
 export const datasetRowKinds = ['preference', 'sft', 'prompt', 'vote'] as const;
+export const preferenceSources = ['judgment', 'gold_edit'] as const;
 export const splits = ['train', 'test'] as const;
 
 /** Frozen membership of a version: what went into it, in order. */
@@ -486,10 +492,25 @@ export const datasetVersionRow = pgTable(
 		pairId: uuid('pair_id').references(() => pair.id, { onDelete: 'restrict' }),
 		goldExampleId: uuid('gold_example_id').references(() => goldExample.id, { onDelete: 'restrict' }),
 		promptId: uuid('prompt_id').references(() => prompt.id, { onDelete: 'restrict' }),
-		judgmentId: uuid('judgment_id').references(() => judgment.id, { onDelete: 'restrict' })
+		judgmentId: uuid('judgment_id').references(() => judgment.id, { onDelete: 'restrict' }),
+		/** Preference rows: where the preference came from. */
+		source: text('source', { enum: preferenceSources }),
+		/**
+		 * Preference rows from judgments: the outcome frozen at publish time, so a vote
+		 * that arrives later never changes what v3 says.
+		 */
+		chosenCandidateId: uuid('chosen_candidate_id').references(() => candidate.id, { onDelete: 'restrict' }),
+		rejectedCandidateId: uuid('rejected_candidate_id').references(() => candidate.id, { onDelete: 'restrict' }),
+		/** SFT rows and gold-edit preferences: the approved revision, which later edits never touch. */
+		goldRevisionId: uuid('gold_revision_id').references(() => goldRevision.id, { onDelete: 'restrict' }),
+		margin: doublePrecision('margin'),
+		/** Majority rows: votes for the winner and votes cast on the pair. */
+		votesFor: smallint('votes_for'),
+		votesTotal: smallint('votes_total')
 	},
 	(t) => [
 		primaryKey({ columns: [t.datasetVersionId, t.kind, t.position] }),
+		check('dataset_row_source_check', sql`${t.source} is null or ${oneOf(t.source, preferenceSources)}`),
 		check('dataset_row_kind_check', oneOf(t.kind, datasetRowKinds)),
 		check('dataset_row_split_check', oneOf(t.split, splits)),
 		check('dataset_row_position_nonnegative', sql`${t.position} >= 0`)

@@ -33,8 +33,8 @@ export async function enqueue(
 	return created;
 }
 
-/** The next job of these kinds that nobody holds, now held by `workerId`. */
-export async function claim(db: Db, workerId: string, kinds: string[]): Promise<JobRow | undefined> {
+/** The next job of these kinds that nobody holds (or exactly `onlyId`), now held by `workerId`. */
+export async function claim(db: Db, workerId: string, kinds: string[], onlyId?: string): Promise<JobRow | undefined> {
 	const result = await db.execute(sql`
 		update job set status = 'running', locked_by = ${workerId},
 			locked_until = now() + make_interval(secs => ${LOCK_SECONDS}),
@@ -43,6 +43,7 @@ export async function claim(db: Db, workerId: string, kinds: string[]): Promise<
 			select j.id from job j
 			where j.kind in (${sql.join(kinds.map((k) => sql`${k}`), sql`, `)})
 				and j.cancel_requested_at is null
+				${onlyId ? sql`and j.id = ${onlyId}` : sql``}
 				and ((j.status = 'queued' and j.run_after <= now()) or (j.status = 'running' and j.locked_until < now()))
 			order by j.created_at
 			limit 1
@@ -120,7 +121,7 @@ export async function assertResumable(db: DbOrTx, id: string): Promise<void> {
 }
 
 /** Puts a finished, failed or cancelled job back in the queue; what it finished stays finished. */
-export async function resume(db: Db, id: string): Promise<void> {
+export async function resume(db: DbOrTx, id: string): Promise<void> {
 	await assertResumable(db, id);
 	await db
 		.update(job)

@@ -23,8 +23,14 @@ export function newWorkerId(): string {
  * Claims one job of a kind in `handlers` and runs it to the end, keeping its
  * claim alive meanwhile. Returns false when there was nothing to do.
  */
-export async function runNext(db: Db, workerId: string, handlers: Record<string, JobHandler>, stopping?: AbortSignal): Promise<boolean> {
-	const claimed = await jobs.claim(db, workerId, Object.keys(handlers));
+export async function runNext(
+	db: Db,
+	workerId: string,
+	handlers: Record<string, JobHandler>,
+	stopping?: AbortSignal,
+	onlyJobId?: string
+): Promise<boolean> {
+	const claimed = await jobs.claim(db, workerId, Object.keys(handlers), onlyJobId);
 	if (!claimed) return false;
 	const controller = new AbortController();
 	const onStop = () => controller.abort(new Error('shutting down'));

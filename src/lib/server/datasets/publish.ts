@@ -1,0 +1,112 @@
+import { eq } from 'drizzle-orm';
+import { text as streamText } from 'node:stream/consumers';
+import type { Db } from '../db';
+import { datasetVersion } from '../db/schema';
+import { ObjectNotFoundError, type ObjectStore } from '../storage';
+import { getDataset } from './definitions';
+import { planFiles, writeRowFile, writeTextFile, type ManifestFile, type WriteContext } from './files';
+import { countRows } from './freeze';
+import { datasetCard } from './formats/card';
+import { MANIFEST, manifestText, parseManifest, type Manifest } from './manifest';
+import { getVersion, type DatasetVersion } from './versions';
+import { APP_VERSION } from '../app-version';
+
+/**
+ * Writes a frozen version's files and, last, its manifest; then marks it
+ * published. Safe to run again after any failure: every file is rendered
+ * from the frozen rows, so a retry writes the same bytes, and a manifest
+ * already in the store (a crash between storing it and recording it) is
+ * taken as it is instead of being written twice.
+ */
+
+export type PublishProgress = { file: string; filesDone: number; files: number; rowsWritten: number; rows: number };
+
+export type PublishOptions = { signal?: AbortSignal; onProgress?: (progress: PublishProgress) => void };
+
+export async function buildVersion(db: Db, store: ObjectStore, versionId: string, options: PublishOptions = {}): Promise<Manifest> {
+	const version = await getVersion(db, versionId);
+	if (version.status === 'published' && version.manifest) return version.manifest as Manifest;
+	const stored = await storedManifest(store, version);
+	const manifest = stored ?? (await writeFiles(db, store, version, options));
+	await db
+		.update(datasetVersion)
+		.set({ status: 'published', manifest, error: null, publishedAt: new Date() })
+		.where(eq(datasetVersion.id, versionId));
+	return manifest;
+}
+
+/** Records why a version could not be published; its rows stay frozen for a retry. */
+export async function failVersion(db: Db, versionId: string, error: unknown): Promise<void> {
+	const message = error instanceof Error ? error.message : String(error);
+	await db.update(datasetVersion).set({ status: 'failed', error: message }).where(eq(datasetVersion.id, versionId));
+}
+
+async function storedManifest(store: ObjectStore, version: DatasetVersion): Promise<Manifest | undefined> {
+	const key = version.objectPrefix + MANIFEST;
+	try {
+		const manifest = parseManifest(await streamText(await store.get(key)), store.locationOf(key));
+		if (manifest.version_id !== version.id)
+			throw new Error(`${store.locationOf(key)} belongs to another version (${manifest.version_id}): refusing to overwrite a published dataset.`);
+		return manifest;
+	} catch (error) {
+		if (error instanceof ObjectNotFoundError) return undefined;
+		throw error;
+	}
+}
+
+async function writeFiles(db: Db, store: ObjectStore, version: DatasetVersion, options: PublishOptions): Promise<Manifest> {
+	const definition = await getDataset(db, version.datasetId);
+	const parent = version.parentVersionId ? await getVersion(db, version.parentVersionId) : undefined;
+	const counts = await countRows(db, version.id);
+	const plans = planFiles(version.spec);
+	const rowsOf = (plan: (typeof plans)[number]) => (plan.split ? counts[plan.kind][plan.split] : counts[plan.kind].train + counts[plan.kind].test);
+	const progress: PublishProgress = { file: '', filesDone: 0, files: plans.length + 2, rowsWritten: 0, rows: plans.reduce((sum, plan) => sum + rowsOf(plan), 0) };
+	const context: WriteContext = { db, store, versionId: version.id, prefix: version.objectPrefix, margins: version.spec.margin.enabled, signal: options.signal };
+	const files: ManifestFile[] = [];
+	for (const plan of plans) {
+		options.signal?.throwIfAborted();
+		progress.file = plan.path;
+		options.onProgress?.({ ...progress });
+		files.push(
+			await writeRowFile(context, plan, (rows) => {
+				progress.rowsWritten += rows;
+				options.onProgress?.({ ...progress });
+			})
+		);
+		progress.filesDone++;
+	}
+	const base = {
+		persona: definition.personaSlug,
+		dataset: { id: definition.id, slug: definition.slug, name: definition.name },
+		version: version.version,
+		version_id: version.id,
+		parent: parent ? { version: parent.version, version_id: parent.id } : null,
+		created_at: version.createdAt.toISOString(),
+		app_version: APP_VERSION,
+		definition: version.spec,
+		counts
+	};
+	progress.file = 'README.md';
+	options.onProgress?.({ ...progress });
+	const card = datasetCard({
+		persona: { name: definition.personaName, slug: definition.personaSlug },
+		dataset: { name: definition.name, slug: definition.slug },
+		version: version.version,
+		parentVersion: parent?.version ?? null,
+		spec: version.spec,
+		files,
+		counts,
+		createdAt: base.created_at,
+		appVersion: APP_VERSION
+	});
+	files.push(await writeTextFile(context, 'README.md', card));
+	progress.filesDone++;
+	const manifest: Manifest = { format: 'codelynn-dataset-version/1', ...base, files };
+	progress.file = MANIFEST;
+	options.onProgress?.({ ...progress });
+	// Last: once this object exists the version is complete, wherever it is read from.
+	await store.put(version.objectPrefix + MANIFEST, manifestText(manifest), { contentType: 'application/json', signal: options.signal });
+	progress.filesDone++;
+	options.onProgress?.({ ...progress });
+	return manifest;
+}
