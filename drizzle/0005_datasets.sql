@@ -1,3 +1,11 @@
+ALTER TABLE "dataset_version_row" DROP CONSTRAINT "dataset_version_row_pair_id_pair_id_fk";
+--> statement-breakpoint
+ALTER TABLE "dataset_version_row" DROP CONSTRAINT "dataset_version_row_gold_example_id_gold_example_id_fk";
+--> statement-breakpoint
+ALTER TABLE "dataset_version_row" DROP CONSTRAINT "dataset_version_row_prompt_id_prompt_id_fk";
+--> statement-breakpoint
+ALTER TABLE "dataset_version_row" DROP CONSTRAINT "dataset_version_row_judgment_id_judgment_id_fk";
+--> statement-breakpoint
 ALTER TABLE "dataset" ADD COLUMN "description" text DEFAULT '' NOT NULL;--> statement-breakpoint
 ALTER TABLE "dataset" ADD COLUMN "updated_at" timestamp with time zone DEFAULT now() NOT NULL;--> statement-breakpoint
 ALTER TABLE "dataset_version" ADD COLUMN "job_id" uuid;--> statement-breakpoint
@@ -9,9 +17,6 @@ ALTER TABLE "dataset_version_row" ADD COLUMN "margin" double precision;--> state
 ALTER TABLE "dataset_version_row" ADD COLUMN "votes_for" smallint;--> statement-breakpoint
 ALTER TABLE "dataset_version_row" ADD COLUMN "votes_total" smallint;--> statement-breakpoint
 ALTER TABLE "dataset_version" ADD CONSTRAINT "dataset_version_job_id_job_id_fk" FOREIGN KEY ("job_id") REFERENCES "public"."job"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "dataset_version_row" ADD CONSTRAINT "dataset_version_row_chosen_candidate_id_candidate_id_fk" FOREIGN KEY ("chosen_candidate_id") REFERENCES "public"."candidate"("id") ON DELETE restrict ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "dataset_version_row" ADD CONSTRAINT "dataset_version_row_rejected_candidate_id_candidate_id_fk" FOREIGN KEY ("rejected_candidate_id") REFERENCES "public"."candidate"("id") ON DELETE restrict ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "dataset_version_row" ADD CONSTRAINT "dataset_version_row_gold_revision_id_gold_revision_id_fk" FOREIGN KEY ("gold_revision_id") REFERENCES "public"."gold_revision"("id") ON DELETE restrict ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "dataset_version_row" ADD CONSTRAINT "dataset_row_source_check" CHECK ("dataset_version_row"."source" is null or "dataset_version_row"."source" in ('judgment', 'gold_edit'));--> statement-breakpoint
 -- An approved gold example and the revision a reviewer approved last: SFT rows are these, and
 -- gold-edit preferences are those of them edited from a model's reply.

@@ -214,3 +214,17 @@ describe('publishing dataset versions to S3', () => {
 		await expect(versions.retryVersion(database.db, v1.id, { id: null })).rejects.toThrow(/only a failed version can be retried/);
 	});
 });
+
+describe('a version whose frozen rows were deleted before its files were written', () => {
+	it('fails loudly instead of publishing fewer rows than it froze', async () => {
+		const created = await versions.createVersion(database.db, datasetId, { id: null }, { undoSeconds: 60 });
+		const [vote] = rowsOf<{ judgment_id: string }>(
+			await database.db.execute(sql`select judgment_id from dataset_version_row where dataset_version_id = ${created.id} and kind = 'vote' limit 1`)
+		);
+		await database.db.execute(sql`delete from judgment where id = ${vote!.judgment_id}`);
+		await runNext(database.db, 'spec-worker', { [versions.PUBLISH_JOB]: publishJobHandler(() => store) }, undefined, created.jobId);
+		const version = await versions.getVersion(database.db, created.id);
+		expect(version.status).toBe('failed');
+		expect(version.error).toMatch(/votes\.jsonl: \d+ rows were frozen but only \d+ could be read: 1 of them have since been deleted/);
+	});
+});

@@ -23,16 +23,6 @@ export type DatasetInput = z.infer<typeof datasetInputSchema>;
 
 export type Dataset = Omit<typeof dataset.$inferSelect, 'spec'> & { spec: DatasetSpec; personaSlug: string; personaName: string };
 
-/** A name such as "Lynn prefs (2026)" as a slug: `lynn-prefs-2026`. */
-export function slugOf(name: string): string {
-	return name
-		.toLowerCase()
-		.normalize('NFKD')
-		.replace(/[^a-z0-9]+/g, '-')
-		.replace(/^-+|-+$/g, '')
-		.slice(0, 63);
-}
-
 const columns = {
 	id: dataset.id,
 	personaId: dataset.personaId,

@@ -67,12 +67,16 @@ async function writeFiles(db: Db, store: ObjectStore, version: DatasetVersion, o
 		options.signal?.throwIfAborted();
 		progress.file = plan.path;
 		options.onProgress?.({ ...progress });
-		files.push(
-			await writeRowFile(context, plan, (rows) => {
-				progress.rowsWritten += rows;
-				options.onProgress?.({ ...progress });
-			})
-		);
+		const file = await writeRowFile(context, plan, (rows) => {
+			progress.rowsWritten += rows;
+			options.onProgress?.({ ...progress });
+		});
+		// Frozen rows name other tables without foreign keys (freeze.ts): if one has gone since, say so.
+		if (file.rows !== rowsOf(plan))
+			throw new Error(
+				`${plan.path}: ${rowsOf(plan)} rows were frozen but only ${file.rows} could be read: ${rowsOf(plan) - (file.rows ?? 0)} of them have since been deleted from the database. Publish a new version instead.`
+			);
+		files.push(file);
 		progress.filesDone++;
 	}
 	const base = {

@@ -1,16 +1,15 @@
 import { createHash } from 'node:crypto';
 import { sql, type SQL } from 'drizzle-orm';
-import { rowsOf, type Db } from '../db';
+import { rowsOf, streamRows, type Db } from '../db';
 import type { ChatMessage } from '../db/schema';
 import type { Message, PreferenceRow, PromptRow, RowFileKind, RowOf, SftRow, VoteRow } from './rows';
 import type { Split } from './spec';
 
 /**
- * Reads a frozen version back as TRL rows, a batch at a time. Each file is
- * one contiguous range of (version, kind, position), so the next batch is a
- * keyset step on the primary key: constant memory and constant cost per
- * batch however big the version, on PostgreSQL and PGlite alike (PGlite has
- * no server-side cursor to stream from).
+ * Reads a frozen version back as TRL rows, a batch at a time: on PostgreSQL
+ * from one server-side portal over the file's whole query; on PGlite (no
+ * portals) by keyset steps over (version, kind, position), each file being one
+ * contiguous range of the primary key. Memory is one batch either way.
  */
 
 export const READ_BATCH = 2_000;
@@ -128,6 +127,11 @@ export async function* readRows<K extends RowFileKind>(
 	input: { versionId: string; kind: K; split?: Split; margins: boolean; batchSize?: number }
 ): AsyncGenerator<RowOf<K>[]> {
 	const limit = input.batchSize ?? READ_BATCH;
+	const portal = streamRows<Raw>(db, fileQuery(input), limit);
+	if (portal) {
+		for await (const raws of portal) yield raws.map((raw) => shape(input.kind, raw, input.margins));
+		return;
+	}
 	let after = -1;
 	for (;;) {
 		const batch = await readBatch(db, { ...input, after }, limit);

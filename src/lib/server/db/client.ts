@@ -1,8 +1,8 @@
 import { PGlite } from '@electric-sql/pglite';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
-import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
-import type { ExtractTablesWithRelations } from 'drizzle-orm';
+import { PgDialect, type PgDatabase, type PgQueryResultHKT, type PgTransaction } from 'drizzle-orm/pg-core';
+import type { ExtractTablesWithRelations, SQL } from 'drizzle-orm';
 import postgres from 'postgres';
 import { mkdirSync } from 'node:fs';
 import * as schema from './schema';
@@ -41,4 +41,21 @@ export async function openDatabase(target: DatabaseTarget, options: { poolSize?:
 		kind: 'pglite',
 		close: () => client.close()
 	};
+}
+
+const dialect = new PgDialect();
+
+/**
+ * A query's rows in batches, from a server-side portal on PostgreSQL: the
+ * server plans the whole query once (hash joins over the tables, not an
+ * index lookup per row) and hands over `batchSize` rows per round trip.
+ * PGlite has no portals to stream from: undefined there, and callers page
+ * by keyset instead. A transaction (whose client cannot be reached) also
+ * gets undefined.
+ */
+export function streamRows<T>(db: Db, query: SQL, batchSize: number): AsyncIterable<T[]> | undefined {
+	const client = (db as unknown as { $client?: unknown }).$client;
+	if (typeof client !== 'function' || !('unsafe' in client)) return undefined;
+	const { sql: text, params } = dialect.sqlToQuery(query);
+	return (client as postgres.Sql).unsafe(text, params as postgres.ParameterOrJSON<never>[]).cursor(batchSize) as AsyncIterable<T[]>;
 }

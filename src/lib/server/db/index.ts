@@ -1,3 +1,3 @@
 export * as schema from './schema';
-export { openDatabase, type Database, type DatabaseTarget, type Db, type DbOrTx, type Tx } from './client';
+export { openDatabase, streamRows, type Database, type DatabaseTarget, type Db, type DbOrTx, type Tx } from './client';
 export { migrateDatabase, migrationStatus, rowsOf, type MigrationStatus } from './migrate';
