@@ -1,9 +1,16 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { defineConfig, devices } from '@playwright/test';
 import { BASE_URL, MODEL_PORT, PORT } from './tests/e2e/support/server';
 
 // Debian's Chromium where Playwright's own browser download is not possible; elsewhere Playwright's build.
 const chromiumPath = process.env.CHROMIUM_PATH || (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
+
+// Published dataset files go to a folder of this run, never ./data/objects: a manifest an earlier run left under
+// the same path would be taken for another version's. Made once (workers inherit the variable); named like
+// tests/e2e/serve.ts's folders, so its sweep removes it once this run's process is gone.
+const objectsDir = (process.env.E2E_OBJECTS_DIR ??= mkdtempSync(path.join(os.tmpdir(), `codelynn-e2e-${process.pid}-objects-`)));
 
 export default defineConfig({
 	testDir: 'tests/e2e',
@@ -61,7 +68,7 @@ export default defineConfig({
 		{
 		// The production build (npm run test:e2e builds it first) on a fresh PGlite folder; see the launcher.
 		command: 'node --import tsx tests/e2e/serve.ts',
-		env: { PORT: String(PORT) },
+		env: { PORT: String(PORT), OBJECTS_DIR: objectsDir },
 		// healthz answers 200 only once migrations ran, i.e. the server is really ready.
 		url: `http://127.0.0.1:${PORT}/healthz`,
 		// A server left over from another run would carry its database's state into this one.

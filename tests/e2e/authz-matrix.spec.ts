@@ -195,6 +195,29 @@ const rules: Record<string, RouteRule> = {
 		actions: { cancel: { expect: adminOnlyMissing }, resume: { expect: adminOnlyMissing } }
 	},
 	'/api/v1/jobs/[id]': { path: () => `/api/v1/jobs/${NO_SUCH_JOB}`, endpoints: { GET: adminOnlyMissing } },
+	'/admin/datasets': {
+		path: () => '/admin/datasets',
+		page: adminOnly,
+		// An empty form stops at validation ("Give the dataset a name."): no dataset is made.
+		actions: { create: { expect: adminOnly } }
+	},
+	// A dataset id that names nothing: the guards run first, then the lookup, so only the admin reaches the 404,
+	// before any form is read or any version frozen.
+	'/admin/datasets/[id]': {
+		path: () => '/admin/datasets/00000000-0000-4000-8000-0000000da7a5',
+		page: adminOnlyMissing,
+		actions: { update: { expect: adminOnlyMissing }, publish: { expect: adminOnlyMissing } }
+	},
+	'/admin/datasets/[id]/v/[version]': {
+		path: () => '/admin/datasets/00000000-0000-4000-8000-0000000da7a5/v/1',
+		page: adminOnlyMissing,
+		actions: { retry: { expect: adminOnlyMissing } }
+	},
+	'/admin/datasets/[id]/v/[version]/files/[...path]': {
+		path: () => '/admin/datasets/00000000-0000-4000-8000-0000000da7a5/v/1/files/manifest.json',
+		endpoints: { GET: adminOnlyMissing }
+	},
+	'/api/v1/datasets/versions/[id]': { path: () => '/api/v1/datasets/versions/00000000-0000-4000-8000-0000000da7a6', endpoints: { GET: adminOnlyMissing } },
 	// A body of `{}` is one line with no prompt: the admin's import is refused at validation (400) and writes nothing.
 	'/api/v1/imports/[kind]': { path: () => '/api/v1/imports/prompts?name=matrix.jsonl', endpoints: { POST: adminOnly } },
 	'/rank': { path: () => '/rank', page: signedIn },

@@ -1,0 +1,55 @@
+import { redirect } from '@sveltejs/kit';
+import * as runtime from '$lib/server/runtime';
+import * as pages from '$lib/server/datasets/pages';
+import * as versions from '$lib/server/datasets/versions';
+import { diffVersions } from '$lib/server/datasets/diff';
+import { requireRole } from '$lib/server/auth/guard';
+import { FieldError } from '$lib/server/errors';
+import { rejectForm } from '$lib/server/forms';
+import type { Actions, PageServerLoad } from './$types';
+
+export const load: PageServerLoad = async (event) => {
+	requireRole(event, 'admin');
+	const db = runtime.db();
+	const dataset = await pages.datasetOr404(db, event.params.id);
+	const version = await pages.versionOr404(db, dataset.id, event.params.version);
+	const [all, state, choices] = await Promise.all([
+		versions.listVersions(db, dataset.id),
+		pages.versionState(db, version.id),
+		pages.specChoices(db, dataset.personaId)
+	]);
+	const manifest = pages.manifestOf(version);
+	const parent = all.find((v) => v.id === version.parentVersionId);
+	// The diff goes against the parent unless the page asks for another version (?against=N).
+	const asked = event.url.searchParams.get('against');
+	const against = asked ? await pages.versionOr404(db, dataset.id, asked) : parent;
+	return {
+		dataset: { id: dataset.id, name: dataset.name, slug: dataset.slug, personaSlug: dataset.personaSlug },
+		version: { ...state, spec: version.spec, createdAt: version.createdAt, publishedAt: version.publishedAt },
+		parentVersion: parent?.version ?? null,
+		others: all.filter((v) => v.id !== version.id).map((v) => ({ version: v.version, status: v.status })),
+		choices,
+		published: manifest && {
+			counts: manifest.counts,
+			location: runtime.objectStore().locationOf(version.objectPrefix),
+			files: manifest.files.map((file) => ({ ...file, size: pages.humanBytes(file.bytes) }))
+		},
+		diff: manifest && against ? { against: against.version, changes: await diffVersions(db, against.id, version.id) } : null
+	};
+};
+
+export const actions: Actions = {
+	retry: async (event) => {
+		const me = requireRole(event, 'admin');
+		const db = runtime.db();
+		const dataset = await pages.datasetOr404(db, event.params.id);
+		const version = await pages.versionOr404(db, dataset.id, event.params.version);
+		try {
+			await versions.retryVersion(db, version.id, { id: me.id, ip: event.getClientAddress() });
+		} catch (thrown) {
+			if (thrown instanceof FieldError) return rejectForm(400, { [thrown.field]: thrown.message }, {});
+			throw thrown;
+		}
+		redirect(303, `/admin/datasets/${dataset.id}/v/${version.version}`);
+	}
+};
