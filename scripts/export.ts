@@ -18,7 +18,7 @@ import { findDataset } from '../src/lib/server/datasets/definitions';
 import { createVersion, getVersion, PUBLISH_JOB } from '../src/lib/server/datasets/versions';
 import { publishJobHandler } from '../src/lib/server/datasets/job';
 import { runNext, newWorkerId } from '../src/lib/server/jobs/runner';
-import { objectStoreFor } from '../src/lib/server/storage';
+import * as runtime from '../src/lib/server/runtime';
 import { FieldError, NotFoundError } from '../src/lib/server/errors';
 
 const usage = 'usage: npm run export -- --dataset NAME [--persona SLUG]';
@@ -39,7 +39,9 @@ if (values.help || !values.dataset) fail(usage);
 
 const config = loadConfig();
 const database = await openDatabase(config.database, { poolSize: 4 });
-const store = objectStoreFor(config.objectStore);
+// The app's own store: a local folder announces the new manifest to the webhook receiver, as MinIO would.
+runtime.useDatabase(database, config);
+const store = runtime.objectStore();
 let exitCode = 0;
 try {
 	await migrateDatabase(database, config.database, config.migrationsDir);

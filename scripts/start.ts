@@ -25,6 +25,9 @@ process.env.HOST ??= '127.0.0.1';
 process.env.NODE_ENV ??= 'production';
 // adapter-node assumes https when ORIGIN is unset; form posts (CSRF check) and cookies need the real one.
 process.env.ORIGIN ??= `http://localhost:${process.env.PORT}`;
+// The local object store announces new dataset versions to the app's own webhook, as MinIO would.
+const self = ['0.0.0.0', '::'].includes(process.env.HOST) ? '127.0.0.1' : process.env.HOST;
+process.env.STORAGE_WEBHOOK_URL ??= `http://${self.includes(':') ? `[${self}]` : self}:${process.env.PORT}/api/v1/hooks/storage`;
 // adapter-node refuses request bodies over 512 KB by default; prompt files uploaded on /admin/prompts are bigger.
 process.env.BODY_SIZE_LIMIT ??= '64M';
 

@@ -9,6 +9,9 @@ import { SAMPLING_JOB } from '$lib/server/sampling/jobs';
 import { runSamplingJob } from '$lib/server/sampling/worker';
 import { PUBLISH_JOB } from '$lib/server/datasets/versions';
 import { publishJobHandler } from '$lib/server/datasets/job';
+import { CHAIN_JOB } from '$lib/server/training/chain-key';
+import { chainJobHandler } from '$lib/server/training/chain';
+import { pipelineTexts } from '$lib/server/kubeflow/pipelines';
 import { accessFor } from '$lib/server/auth/policy';
 import {
 	SESSION_COOKIE,
@@ -21,7 +24,12 @@ export const init: ServerInit = async () => {
 	if (building) return;
 	await runtime.start();
 	await demo.prepareOnStart(runtime.db(), runtime.config());
-	const worker = runtime.config().jobsWorker ? startWorker(runtime.db(), { [SAMPLING_JOB]: runSamplingJob, [PUBLISH_JOB]: publishJobHandler(runtime.objectStore) }) : undefined;
+	const handlers = {
+		[SAMPLING_JOB]: runSamplingJob,
+		[PUBLISH_JOB]: publishJobHandler(runtime.objectStore),
+		[CHAIN_JOB]: chainJobHandler(() => ({ store: runtime.objectStore(), training: runtime.config().training, kfp: runtime.kfpClient(), pipelines: pipelineTexts }))
+	};
+	const worker = runtime.config().jobsWorker ? startWorker(runtime.db(), handlers) : undefined;
 	// adapter-node emits this after it stopped accepting and drained in-flight requests.
 	process.once('sveltekit:shutdown' as never, async (reason: string) => {
 		log.info({ reason }, 'requests drained, closing the database');

@@ -7,6 +7,21 @@ const optionalText = z
 	.optional()
 	.transform((value) => (value ? value : undefined));
 
+/** A JSON object in an environment variable (hyperparameter overrides). */
+function jsonObject(name: string) {
+	return optionalText.transform((value, context): Record<string, unknown> => {
+		if (!value) return {};
+		try {
+			const parsed: unknown = JSON.parse(value);
+			if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+		} catch {
+			// reported below
+		}
+		context.addIssue({ code: 'custom', message: `${name} must be a JSON object, e.g. {"learning_rate": 1e-5}` });
+		return z.NEVER;
+	});
+}
+
 /**
  * Every setting the platform reads from the environment, parsed once.
  * The README's configuration table mirrors this schema: keep them in step.
@@ -34,6 +49,21 @@ const envSchema = z.object({
 	S3_ACCESS_KEY_ID: optionalText,
 	S3_SECRET_ACCESS_KEY: optionalText,
 	S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('false'),
+	STORAGE_WEBHOOK_TOKEN: optionalText.pipe(z.string().min(16, 'STORAGE_WEBHOOK_TOKEN must be at least 16 characters').optional()),
+	STORAGE_WEBHOOK_URL: optionalText.pipe(z.url('STORAGE_WEBHOOK_URL must be a URL').optional()),
+	KFP_ENDPOINT: optionalText.pipe(z.url('KFP_ENDPOINT must be a URL, e.g. http://ml-pipeline.kubeflow:8888').optional()),
+	KFP_NAMESPACE: optionalText,
+	KFP_TOKEN_FILE: z.string().trim().min(1).default('/var/run/secrets/kubeflow/pipelines/token'),
+	KFP_UI_URL: optionalText.pipe(z.url('KFP_UI_URL must be a URL').optional()),
+	KFP_SERVICE_ACCOUNT: optionalText,
+	KFP_PIPELINE_ROOT: optionalText,
+	KFP_TIMEOUT_SECONDS: z.coerce.number().min(1).max(600).default(30),
+	KFP_POLL_SECONDS: z.coerce.number().min(0.05).max(3600).default(30),
+	TRAINING_BASE_MODEL: z.string().trim().min(1).default('Qwen/Qwen2.5-0.5B-Instruct'),
+	TRAINING_OUTPUT_URI: optionalText,
+	TRAINING_RM_PARAMS: jsonObject('TRAINING_RM_PARAMS'),
+	TRAINING_PPO_PARAMS: jsonObject('TRAINING_PPO_PARAMS'),
+	SERVING_URL_TEMPLATE: z.string().trim().min(1).default('http://{name}.{namespace}.svc.cluster.local/openai/v1'),
 	NODE_ENV: z.string().optional()
 });
 
@@ -55,7 +85,36 @@ export type Config = {
 	objectStore: ObjectStoreConfig;
 	/** S3 endpoint, region, path style and credentials, with or without S3_BUCKET. */
 	s3: S3Access;
+	storageWebhook: {
+		/** MinIO's `auth_token`; unset: a random one per process (only the local store knows it). */
+		token: string | undefined;
+		/** Where the local store posts manifest events; unset: handed to the receiver in-process. */
+		url: string | undefined;
+	};
+	training: TrainingConfig;
 	production: boolean;
+};
+
+export type TrainingConfig = {
+	/** Kubeflow Pipelines; null: runs are recorded as "Kubeflow not configured" with the request that would be sent. */
+	kfp: null | {
+		endpoint: string;
+		namespace: string | null;
+		tokenFile: string;
+		uiUrl: string | null;
+		serviceAccount: string | null;
+		pipelineRoot: string | null;
+		timeoutMs: number;
+	};
+	/** How often a run in progress is looked at. */
+	pollMs: number;
+	baseModel: string;
+	/** Where trained models are written: `<outputUri>/<persona>/<dataset>/v<N>/…`. */
+	outputUri: string;
+	rewardModelParams: Record<string, unknown>;
+	ppoParams: Record<string, unknown>;
+	/** The serving URL of a trained policy: {name} {namespace} {persona} {dataset} {version}. */
+	servingUrlTemplate: string;
 };
 
 export type ObjectStoreConfig = { kind: 'local'; dir: string } | (S3Access & { bucket: string });
@@ -92,6 +151,26 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 		undoSeconds: e.UNDO_SECONDS,
 		objectStore: objectStoreOf(e),
 		s3: s3AccessOf(e),
+		storageWebhook: { token: e.STORAGE_WEBHOOK_TOKEN, url: e.STORAGE_WEBHOOK_URL },
+		training: {
+			kfp: e.KFP_ENDPOINT
+				? {
+						endpoint: e.KFP_ENDPOINT,
+						namespace: e.KFP_NAMESPACE ?? null,
+						tokenFile: e.KFP_TOKEN_FILE,
+						uiUrl: e.KFP_UI_URL ?? null,
+						serviceAccount: e.KFP_SERVICE_ACCOUNT ?? null,
+						pipelineRoot: e.KFP_PIPELINE_ROOT ?? null,
+						timeoutMs: e.KFP_TIMEOUT_SECONDS * 1000
+					}
+				: null,
+			pollMs: e.KFP_POLL_SECONDS * 1000,
+			baseModel: e.TRAINING_BASE_MODEL,
+			outputUri: (e.TRAINING_OUTPUT_URI ?? `s3://${e.S3_BUCKET ?? 'codelynn'}/models`).replace(/\/+$/, ''),
+			rewardModelParams: e.TRAINING_RM_PARAMS,
+			ppoParams: e.TRAINING_PPO_PARAMS,
+			servingUrlTemplate: e.SERVING_URL_TEMPLATE
+		},
 		production: e.NODE_ENV === 'production'
 	};
 }

@@ -2,6 +2,9 @@ import { loadConfig, type Config } from './config';
 import { openDatabase, migrateDatabase, type Database, type Db } from './db';
 import { log } from './log';
 import { objectStoreFor, type ObjectStore } from './storage';
+import { randomBytes } from 'node:crypto';
+import { createKfpClient, type KfpClient } from './kubeflow/client';
+import { announcingStore, LOCAL_BUCKET } from './training/notify';
 
 /**
  * The one database the running app uses. Opened by `hooks.server.ts` `init`
@@ -20,11 +23,46 @@ export function config(): Config {
 
 let store: { config: Config['objectStore']; store: ObjectStore } | undefined;
 
-/** The configured object store (a local folder unless S3_BUCKET is set). */
+/**
+ * The configured object store (a local folder unless S3_BUCKET is set). The
+ * local folder announces manifests to the storage webhook itself, as MinIO would.
+ */
 export function objectStore(): ObjectStore {
 	const wanted = config().objectStore;
-	if (store?.config !== wanted) store = { config: wanted, store: objectStoreFor(wanted) };
+	if (store?.config !== wanted) {
+		const plain = objectStoreFor(wanted);
+		const announced = wanted.kind === 'local' ? announcingStore(plain, { db, token: webhookToken(), url: config().storageWebhook.url }) : plain;
+		store = { config: wanted, store: announced };
+	}
 	return store.store;
+}
+
+/** The bucket whose events the webhook acts on. */
+export function storageBucket(): string {
+	const wanted = config().objectStore;
+	return wanted.kind === 's3' ? wanted.bucket : LOCAL_BUCKET;
+}
+
+let randomToken: string | undefined;
+
+/** STORAGE_WEBHOOK_TOKEN, or one made up for this process (then only the local store can deliver). */
+export function webhookToken(): string {
+	return config().storageWebhook.token ?? (randomToken ??= randomBytes(32).toString('hex'));
+}
+
+let kfp: { config: Config['training']['kfp']; client: KfpClient | null } | undefined;
+
+/** The Kubeflow Pipelines client, or null without KFP_ENDPOINT. */
+export function kfpClient(): KfpClient | null {
+	const wanted = config().training.kfp;
+	if (kfp?.config !== wanted)
+		kfp = {
+			config: wanted,
+			client: wanted
+				? createKfpClient({ endpoint: wanted.endpoint, tokenFile: wanted.tokenFile, namespace: wanted.namespace, timeoutMs: wanted.timeoutMs })
+				: null
+		};
+	return kfp.client;
 }
 
 export function databaseKind(): Database['kind'] {

@@ -601,21 +601,31 @@ export const samplingItem = pgTable(
 	]
 );
 
+export const storageEventOutcomes = ['accepted', 'duplicate', 'ignored', 'rejected'] as const;
+
+/** Every delivery to the storage webhook, accepted or not, as admins see them. */
 export const storageEvent = pgTable(
 	'storage_event',
 	{
 		id: id(),
-		/** bucket/key/etag (or sequencer): a redelivered event is recorded once. */
-		dedupeKey: text('dedupe_key').notNull(),
+		/** bucket/key/sequencer (or eTag): redeliveries of one event share it. Null when rejected before parsing. */
+		dedupeKey: text('dedupe_key'),
 		eventName: text('event_name').notNull(),
 		bucket: text('bucket').notNull(),
 		objectKey: text('object_key').notNull(),
 		payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
-		outcome: text('outcome').notNull(),
+		outcome: text('outcome', { enum: storageEventOutcomes }).notNull(),
+		/** Why it was ignored or rejected, or which job it started. */
+		reason: text('reason'),
+		remoteAddress: text('remote_address'),
 		datasetVersionId: uuid('dataset_version_id').references(() => datasetVersion.id, { onDelete: 'set null' }),
 		receivedAt: at('received_at').notNull().defaultNow()
 	},
-	(t) => [uniqueIndex('storage_event_dedupe_unique').on(t.dedupeKey)]
+	(t) => [
+		index('storage_event_dedupe_idx').on(t.dedupeKey),
+		index('storage_event_received_idx').on(t.receivedAt),
+		check('storage_event_outcome_check', oneOf(t.outcome, storageEventOutcomes))
+	]
 );
 
 export const trainingRunKinds = ['reward_model', 'ppo'] as const;
@@ -641,11 +651,17 @@ export const trainingRun = pgTable(
 		request: jsonb('request').$type<Record<string, unknown>>(),
 		outputs: jsonb('outputs').$type<Record<string, unknown>>(),
 		error: text('error'),
+		/** One training chain (reward model, then PPO) of a dataset version: `<version id>#<n>`, n = 1 unless re-run. */
+		chainKey: text('chain_key').notNull(),
+		experimentId: text('experiment_id'),
+		submittedAt: at('submitted_at'),
+		finishedAt: at('finished_at'),
 		createdAt: createdAt(),
 		updatedAt: updatedAt()
 	},
 	(t) => [
 		uniqueIndex('training_run_kfp_unique').on(t.kfpRunId),
+		uniqueIndex('training_run_chain_kind_unique').on(t.chainKey, t.kind),
 		index('training_run_version_idx').on(t.datasetVersionId),
 		check('training_run_kind_check', oneOf(t.kind, trainingRunKinds))
 	]

@@ -120,6 +120,21 @@ export async function assertResumable(db: DbOrTx, id: string): Promise<void> {
 		throw new FieldError('job', `This job is ${found.status} already.`);
 }
 
+/** Queues a job again in `delayMs`: work that waits on something outside (a Kubeflow run) without holding a worker. */
+export async function postpone(db: DbOrTx, id: string, workerId: string, delayMs: number, progress?: Record<string, unknown>): Promise<void> {
+	await db
+		.update(job)
+		.set({
+			status: 'queued',
+			lockedBy: null,
+			lockedUntil: null,
+			runAfter: sql`now() + make_interval(secs => ${delayMs / 1000})`,
+			updatedAt: new Date(),
+			...(progress ? { progress } : {})
+		})
+		.where(and(eq(job.id, id), eq(job.lockedBy, workerId)));
+}
+
 /** Puts a finished, failed or cancelled job back in the queue; what it finished stays finished. */
 export async function resume(db: DbOrTx, id: string): Promise<void> {
 	await assertResumable(db, id);

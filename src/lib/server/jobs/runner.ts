@@ -3,7 +3,10 @@ import type { Db } from '../db';
 import { log } from '../log';
 import * as jobs from './queue';
 
-export type JobOutcome = { status: 'succeeded' | 'failed' | 'cancelled'; progress?: Record<string, unknown>; error?: string | null };
+export type JobOutcome =
+	| { status: 'succeeded' | 'failed' | 'cancelled'; progress?: Record<string, unknown>; error?: string | null }
+	/** Not done, nothing to do now: back in the queue after `delayMs` (a training run being followed). */
+	| { status: 'later'; delayMs: number; progress?: Record<string, unknown> };
 
 export type JobContext = {
 	db: Db;
@@ -54,7 +57,8 @@ export async function runNext(
 			await jobs.release(db, claimed.id, workerId, outcome.progress);
 			return true;
 		}
-		await jobs.finish(db, claimed.id, workerId, outcome);
+		if (outcome.status === 'later') await jobs.postpone(db, claimed.id, workerId, outcome.delayMs, outcome.progress);
+		else await jobs.finish(db, claimed.id, workerId, outcome);
 		jobLog.info({ status: outcome.status }, 'job finished');
 	} catch (error) {
 		jobLog.error({ err: error }, 'job crashed');

@@ -60,7 +60,8 @@ const PARTIAL = /^\..+\.[0-9a-f]{16}\.partial$/;
 export function createLocalStore(dir: string): ObjectStore {
 	const root = path.resolve(dir);
 	const fileOf = (key: string): string => path.join(root, ...key.split('/'));
-	const locationOf = (key: string): string => pathToFileURL(fileOf(key)).href;
+	// A prefix (`datasets/…/v3/`) keeps its trailing slash, as s3:// locations do: it names a folder.
+	const locationOf = (key: string): string => pathToFileURL(fileOf(key)).href + (key.endsWith('/') && key !== '/' ? '/' : '');
 
 	return {
 		root: pathToFileURL(root).href,

@@ -1,0 +1,121 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { eq, like } from 'drizzle-orm';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { createPersonaWithPairs } from '../support/fixtures';
+import { requestEvent } from '../support/request-event';
+import * as runtime from '../../src/lib/server/runtime';
+import { loadConfig } from '../../src/lib/server/config';
+import { job, storageEvent } from '../../src/lib/server/db/schema';
+import * as definitions from '../../src/lib/server/datasets/definitions';
+import * as versions from '../../src/lib/server/datasets/versions';
+import { defaultSpec } from '../../src/lib/server/datasets/spec';
+import { decodeEventKey, minioEventFor, parseStorageEvent } from '../../src/lib/server/training/events';
+import { CHAIN_JOB } from '../../src/lib/server/training/chain-key';
+import { POST } from '../../src/routes/api/v1/hooks/storage/+server';
+
+const TOKEN = 'a-webhook-token-for-specs-0123456789';
+const BUCKET = 'rlhf-datasets';
+const contracts = path.resolve('..', 'shared', 'contracts');
+
+let database: TestDatabase;
+let versionId: string;
+let manifestKey: string;
+
+function deliver(body: unknown, authorization: string | null = `Bearer ${TOKEN}`) {
+	const event = requestEvent('/api/v1/hooks/storage', { method: 'POST', routeId: '/api/v1/hooks/storage', headers: authorization ? { authorization } : {} });
+	return POST({ ...event, request: new Request(event.url, { method: 'POST', body: JSON.stringify(body), headers: authorization ? { authorization } : {} }) } as never);
+}
+
+function manifestEvent(key: string, sequencer: string, eventName = 's3:ObjectCreated:Put'): Record<string, unknown> {
+	const event = minioEventFor({ bucket: BUCKET, key, size: 1234, eTag: 'd41d8cd98f00b204e9800998ecf8427e', sequencer, at: new Date() });
+	(event.Records as Array<Record<string, unknown>>)[0]!.eventName = eventName;
+	return { ...event, EventName: eventName };
+}
+
+async function chainJobs(): Promise<number> {
+	return (await database.db.select({ id: job.id }).from(job).where(like(job.dedupeKey, `${CHAIN_JOB}:${versionId}%`))).length;
+}
+
+beforeAll(async () => {
+	database = await createTestDatabase();
+	runtime.useDatabase(database, loadConfig({ ...process.env, S3_BUCKET: BUCKET, S3_ENDPOINT: 'http://127.0.0.1:1', STORAGE_WEBHOOK_TOKEN: TOKEN }));
+	const { personaId } = await createPersonaWithPairs(database.db, { pairs: 3, overlap: 1, slug: 'lynn-hooks' });
+	// A slug with a dash and a version folder: the key MinIO escapes as datasets%2Flynn-hooks%2F…
+	const { id } = await definitions.createDataset(database.db, personaId, { name: 'Lynn prefs', slug: 'lynn-prefs', description: '', spec: defaultSpec() }, { id: null });
+	const created = await versions.createVersion(database.db, id, { id: null }, { undoSeconds: 60 });
+	versionId = created.id;
+	manifestKey = `${(await versions.getVersion(database.db, versionId)).objectPrefix}manifest.json`;
+});
+
+afterAll(async () => {
+	await database?.close();
+});
+
+describe('reading storage events', () => {
+	it('decodes keys as MinIO escapes them: %2F is a slash, + a space', () => {
+		expect(decodeEventKey('exports%2Fv3%2Fpreferences%2Ftrain-00000.jsonl')).toBe('exports/v3/preferences/train-00000.jsonl');
+		expect(decodeEventKey('datasets%2Flynn%2Fmy+data%2Bset%2Fv1%2Fmanifest.json')).toBe('datasets/lynn/my data+set/v1/manifest.json');
+	});
+
+	it('reads the contract MinIO event and a plain AWS S3 record alike', () => {
+		const minio = JSON.parse(readFileSync(path.join(contracts, 'minio_webhook_event.json'), 'utf8'));
+		expect(parseStorageEvent(minio)).toEqual([
+			expect.objectContaining({ eventName: 'ObjectCreated:Put', bucket: 'rlhf-datasets', key: 'exports/v3/preferences/train-00000.jsonl' })
+		]);
+		const aws = { Records: [{ eventName: 'ObjectCreated:CompleteMultipartUpload', s3: { bucket: { name: BUCKET }, object: { key: 'datasets/lynn/x/v1/manifest.json', sequencer: '0A1B' } } }] };
+		expect(parseStorageEvent(aws)).toEqual([expect.objectContaining({ eventName: 'ObjectCreated:CompleteMultipartUpload', key: 'datasets/lynn/x/v1/manifest.json' })]);
+		expect(() => parseStorageEvent({ hello: 'world' })).toThrow(/Not an S3 \/ MinIO event: Records/);
+	});
+});
+
+describe('POST /api/v1/hooks/storage', () => {
+	it('answers 401 to a missing or wrong token, records the delivery as rejected, and starts nothing', async () => {
+		const event = manifestEvent(manifestKey, '100');
+		expect((await deliver(event, null)).status).toBe(401);
+		expect((await deliver(event, 'Bearer not-the-token')).status).toBe(401);
+		expect((await deliver(event, TOKEN)).status).toBe(401); // no "Bearer"
+		expect(await chainJobs()).toBe(0);
+		const rejected = await database.db.select().from(storageEvent).where(eq(storageEvent.outcome, 'rejected'));
+		expect(rejected.map((r) => r.reason).sort()).toEqual(['no bearer token', 'wrong bearer token', 'wrong bearer token']);
+	});
+
+	it('refuses a body that is not an event, naming what is missing', async () => {
+		const response = await deliver({ EventName: 's3:ObjectCreated:Put' });
+		expect(response.status).toBe(400);
+		expect(JSON.stringify(await response.json())).toMatch(/Records/);
+	});
+
+	it('queues one training chain for a manifest, whatever the repeats and the order', async () => {
+		const put = manifestEvent(manifestKey, '17A0');
+		expect(put.Records).toEqual([expect.objectContaining({ s3: expect.objectContaining({ object: expect.objectContaining({ key: expect.stringContaining('%2F') }) }) })]);
+		// a file of the version arriving after its manifest, the manifest twice, a multipart completion of it, at once
+		const responses = await Promise.all([
+			deliver(manifestEvent(manifestKey.replace('manifest.json', 'votes.jsonl'), '17A1')),
+			deliver(put),
+			deliver(put),
+			deliver(manifestEvent(manifestKey, '17A2', 's3:ObjectCreated:CompleteMultipartUpload'))
+		]);
+		expect(responses.map((r) => r.status)).toEqual([202, 202, 202, 202]);
+		const outcomes = (await Promise.all(responses.map((r) => r.json()))).map((b) => b.results[0].outcome);
+		expect(outcomes[0]).toBe('ignored');
+		expect(outcomes.slice(1).sort()).toEqual(['accepted', 'duplicate', 'duplicate']);
+		// replayed an hour later
+		const replay = await (await deliver(put)).json();
+		expect(replay.results[0].outcome).toBe('duplicate');
+		expect(await chainJobs()).toBe(1);
+		const recorded = await database.db.select().from(storageEvent).where(eq(storageEvent.datasetVersionId, versionId));
+		expect(recorded.length).toBe(4);
+	});
+
+	it('ignores deletions, other buckets and manifests of versions it does not know, and says why', async () => {
+		const removed = await (await deliver(manifestEvent(manifestKey, '18', 's3:ObjectRemoved:Delete'))).json();
+		expect(removed.results[0]).toMatchObject({ outcome: 'ignored', reason: expect.stringMatching(/not a completed upload/) });
+		const other = minioEventFor({ bucket: 'somebody-else', key: manifestKey, size: 1, eTag: '', sequencer: '19', at: new Date() });
+		expect((await (await deliver(other)).json()).results[0].reason).toMatch(/bucket somebody-else is not the platform's/);
+		const unknown = await (await deliver(manifestEvent('datasets/lynn-hooks/lynn-prefs/v99/manifest.json', '20'))).json();
+		expect(unknown.results[0]).toMatchObject({ outcome: 'ignored', reason: expect.stringMatching(/no dataset version is published under/) });
+		expect(await chainJobs()).toBe(1);
+	});
+});
