@@ -68,7 +68,12 @@ export default defineConfig({
 		{
 		// The production build (npm run test:e2e builds it first) on a fresh PGlite folder; see the launcher.
 		command: 'node --import tsx tests/e2e/serve.ts',
-		env: { PORT: String(PORT), OBJECTS_DIR: objectsDir },
+		env: {
+			PORT: String(PORT),
+			OBJECTS_DIR: objectsDir,
+			// The local store announces manifests over HTTP, as `npm start` sets it up, so the webhook's real path is tested.
+			STORAGE_WEBHOOK_URL: `http://127.0.0.1:${PORT}/api/v1/hooks/storage`
+		},
 		// healthz answers 200 only once migrations ran, i.e. the server is really ready.
 		url: `http://127.0.0.1:${PORT}/healthz`,
 		// A server left over from another run would carry its database's state into this one.

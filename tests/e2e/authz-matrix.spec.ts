@@ -38,6 +38,10 @@ const reviewers: Expectation = { anonymous: 'login', annotator: 'forbidden', rev
 const reviewersMissing: Expectation = { anonymous: 'login', annotator: 'forbidden', reviewer: 'missing', admin: 'missing' };
 const NO_SUCH_JOB = '00000000-0000-4000-8000-000000000000';
 const NO_SUCH_GOLD = '00000000-0000-4000-8000-00000000901d';
+/** A model version id that names nothing. */
+const NO_SUCH_MODEL = '00000000-0000-4000-8000-0000000de1a0';
+/** Machines with the shared bearer token only: a session is no credential there, so every caller is refused (401). */
+const tokenOnly: Expectation = { anonymous: 'login', annotator: 'login', reviewer: 'login', admin: 'login' };
 /** Any signed-in role, tried on a thing that does not exist: past the guard to a 404. */
 const signedInMissing: Expectation = { anonymous: 'login', annotator: 'missing', reviewer: 'missing', admin: 'missing' };
 
@@ -182,6 +186,20 @@ const rules: Record<string, RouteRule> = {
 			retire: { expect: adminOnly }
 		}
 	},
+	// A model version id that names nothing: only the admin gets past the guard, to the 404, and nothing is promoted.
+	'/admin/models/[id]': {
+		path: () => `/admin/models/${NO_SUCH_MODEL}`,
+		page: adminOnlyMissing,
+		actions: { makeCurrent: { expect: adminOnlyMissing } }
+	},
+	'/admin/training': {
+		path: () => '/admin/training',
+		page: adminOnly,
+		// Empty forms stop at validation ("Choose a training run."): nothing is asked of Kubeflow, no run changes.
+		actions: { terminate: { expect: adminOnly }, retry: { expect: adminOnly } }
+	},
+	// The storage webhook: MinIO posts here with the bearer token; without it every caller is refused whatever the body.
+	'/api/v1/hooks/storage': { path: () => '/api/v1/hooks/storage', endpoints: { POST: tokenOnly } },
 	'/admin/sampling': {
 		path: () => '/admin/sampling',
 		page: adminOnly,
@@ -211,7 +229,7 @@ const rules: Record<string, RouteRule> = {
 	'/admin/datasets/[id]/v/[version]': {
 		path: () => '/admin/datasets/00000000-0000-4000-8000-0000000da7a5/v/1',
 		page: adminOnlyMissing,
-		actions: { retry: { expect: adminOnlyMissing } }
+		actions: { retry: { expect: adminOnlyMissing }, train: { expect: adminOnlyMissing } }
 	},
 	'/admin/datasets/[id]/v/[version]/files/[...path]': {
 		path: () => '/admin/datasets/00000000-0000-4000-8000-0000000da7a5/v/1/files/manifest.json',

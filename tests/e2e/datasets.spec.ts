@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { z } from 'zod';
 import { BASE_URL, demo, signIn } from './support/app';
+import { newDatasetForm, publishNextVersion } from './support/datasets';
 
 // An admin's round with datasets, in the browser: define one (a refused slug first, nothing typed is lost),
 // publish v1 and watch it build, download a file and check it against the page, publish v2 and read its diff.
@@ -13,17 +14,6 @@ import { BASE_URL, demo, signIn } from './support/app';
 const promptRowSchema = z.object({
 	prompt: z.array(z.object({ role: z.enum(['system', 'user', 'assistant']), content: z.string() })).min(1)
 });
-
-async function publishNextVersion(page: Page, datasetUrl: string, version: number): Promise<void> {
-	await page.goto(datasetUrl);
-	await page.getByRole('button', { name: 'Publish new version' }).click();
-	await page.waitForURL(`${datasetUrl}/v/${version}`);
-	const status = page.getByTestId('version-status');
-	// Building first (the progress bar), unless the job was quicker than the page; published either way.
-	await expect(status).toHaveAttribute('data-status', /^(building|published)$/);
-	await expect(status).toHaveAttribute('data-status', 'published', { timeout: 30_000 });
-	await expect(page.getByTestId('version-progress')).toHaveCount(0);
-}
 
 test('define a dataset, publish two versions, download a file and compare the versions', async ({ browser, playwright }) => {
 	test.setTimeout(90_000);
@@ -36,7 +26,7 @@ test('define a dataset, publish two versions, download a file and compare the ve
 
 	// 1. the definition: the slug follows the name; capitals are refused, and the form keeps what was typed
 	await page.goto('/admin/datasets');
-	const form = page.locator('form', { has: page.getByRole('heading', { name: 'New dataset' }) });
+	const form = newDatasetForm(page);
 	await form.getByLabel('Name').fill(name);
 	await expect(form.getByLabel('Slug')).toHaveValue(slug);
 	await form.getByLabel('Slug').fill(`E2E-Prompts-${stamp}`);
