@@ -51,11 +51,14 @@ test('repeated wrong passwords for one email lock it for minutes, known account 
 	await page.goto('/login');
 	// The throttle lets 5 failures per email through (src/lib/server/auth/throttle.ts); each still gets the
 	// generic refusal. It also locks an address after 20: the whole suite, all from 127.0.0.1, stays far below.
+	// Every attempt waits for its own answer: the refusal's words do not change between attempts, so
+	// waiting for them alone could let the next submit overtake an answer still on its way.
+	const answered = () => page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/login');
 	for (let attempt = 1; attempt <= 5; attempt++) {
-		await submitSignIn(page, email, `wrong-password-${attempt}`);
+		await Promise.all([answered(), submitSignIn(page, email, `wrong-password-${attempt}`)]);
 		await expect(page.getByRole('alert')).toHaveText(GENERIC_REFUSAL);
 	}
-	await submitSignIn(page, email, 'wrong-password-6');
+	await Promise.all([answered(), submitSignIn(page, email, 'wrong-password-6')]);
 	await expect(page.getByRole('alert')).toHaveText(THROTTLED);
 	await expect(page).toHaveURL('/login');
 });
