@@ -3,7 +3,7 @@ import { count, eq, sql } from 'drizzle-orm';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import * as demo from '../../src/lib/server/demo/seed';
 import { loadDemoContent } from '../../src/lib/server/demo/content';
-import { candidate, modelVersion, pair, persona, prompt, user } from '../../src/lib/server/db/schema';
+import { candidate, dataset, modelVersion, pair, persona, prompt, user } from '../../src/lib/server/db/schema';
 import * as accounts from '../../src/lib/server/users/accounts';
 
 let database: TestDatabase;
@@ -66,6 +66,13 @@ describe('the demo workspace', () => {
 		const summary = await demo.seedDemoWorkspace(database.db);
 		expect(summary).toEqual({ prompts: 0, candidates: 0, pairs: 0, accounts: 0 });
 		expect(await database.db.select({ n: count() }).from(prompt)).toEqual(before);
+	});
+
+	it('defines one dataset to publish from, once however often it is seeded', async () => {
+		await demo.seedDemoWorkspace(database.db);
+		const datasets = await database.db.select({ slug: dataset.slug, spec: dataset.spec }).from(dataset);
+		expect(datasets.map((d) => d.slug)).toEqual(['lynn-prefs']);
+		expect(datasets[0]!.spec).toMatchObject({ contents: { preferences: true, sft: true, prompts: true }, aggregation: { mode: 'majority' } });
 	});
 
 	it('lists only demo logins that still work', async () => {

@@ -1,7 +1,8 @@
 import { and, count, eq, inArray } from 'drizzle-orm';
 import type { Config } from '../config';
 import type { Db, Tx } from '../db';
-import { candidate, modelVersion, pair, persona, prompt, user, type Choice, type Role } from '../db/schema';
+import { candidate, dataset, modelVersion, pair, persona, prompt, user, type Choice, type Role } from '../db/schema';
+import { defaultSpec } from '../datasets/spec';
 import { hashPassword, verifyPassword } from '../auth/password';
 import { contentHash } from '../prompts/hash';
 import { log } from '../log';
@@ -59,6 +60,17 @@ export async function seedDemoWorkspace(db: Db): Promise<DemoSummary> {
 			summary.candidates += added.candidates;
 			summary.pairs += added.pairs;
 		}
+		// A definition to publish from, so Admin → Datasets is not an empty room: everything, majority vote, 10 % test.
+		await tx
+			.insert(dataset)
+			.values({
+				personaId: lynn.id,
+				slug: 'lynn-prefs',
+				name: 'Lynn preferences',
+				description: 'Which reply sounds more like Lynn, with approved gold edits, SFT examples and prompts for PPO.',
+				spec: defaultSpec()
+			})
+			.onConflictDoNothing();
 		const accounts = await tx
 			.insert(user)
 			.values(demoAccounts.map((a, i) => ({ email: a.email, displayName: a.displayName, role: a.role, passwordHash: hashes[i]! })))
