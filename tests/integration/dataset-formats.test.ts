@@ -256,7 +256,7 @@ describe('dataset card', () => {
 		return lines.slice(start, end === -1 ? undefined : end);
 	};
 
-	it('declares a config and data_files for each content the version has, pointing at its JSONL files', () => {
+	it('declares a config and data_files for each content the version has, pointing at its JSONL files, empty splits left out', () => {
 		expect(block(frontMatter(card()), 'configs')).toEqual([
 			'configs:',
 			'- config_name: preferences',
@@ -270,8 +270,6 @@ describe('dataset card', () => {
 			'  data_files:',
 			'  - split: train',
 			'    path: sft/train.jsonl',
-			'  - split: test',
-			'    path: sft/test.jsonl',
 			'- config_name: prompts',
 			'  data_files:',
 			'  - split: train',
@@ -291,6 +289,12 @@ describe('dataset card', () => {
 			'- config_name: preferences',
 			'- config_name: prompts'
 		]);
+	});
+
+	it('declares no config whose every split is empty, though its files stay in the file table', () => {
+		const noPreferences = card({ files: everyFile.map((f) => (f.kind === 'preference' ? { ...f, rows: 0 } : f)) });
+		expect(frontMatter(noPreferences).filter((line) => line.startsWith('- config_name:'))).not.toContain('- config_name: preferences');
+		expect(noPreferences).toContain('| preference/train.jsonl | 0 |');
 	});
 
 	it('describes preference features exactly as the contract card does, margin only when margins are on', () => {

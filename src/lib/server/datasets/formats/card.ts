@@ -49,7 +49,10 @@ function presentConfigs(files: CardFile[]): { config: Config; files: CardFile[] 
 	return configs
 		.map((config) => ({
 			config,
-			files: files.filter((file) => file.kind === config.kind && file.path.endsWith('.jsonl')).sort((a, b) => splitOrder(a) - splitOrder(b))
+			// An empty split file stays in the version (and the manifest) but not in data_files: `datasets` refuses a split with no rows.
+			files: files
+				.filter((file) => file.kind === config.kind && file.path.endsWith('.jsonl') && (file.rows ?? 0) > 0)
+				.sort((a, b) => splitOrder(a) - splitOrder(b))
 		}))
 		.filter(({ files }) => files.length > 0);
 }
