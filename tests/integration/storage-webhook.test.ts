@@ -104,9 +104,12 @@ describe('POST /api/v1/hooks/storage', () => {
 		// replayed an hour later
 		const replay = await (await deliver(put)).json();
 		expect(replay.results[0].outcome).toBe('duplicate');
+		// the same manifest as AWS S3 reports it: no wrapper, no "s3:" prefix, slashes left alone
+		const aws = { Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: BUCKET }, object: { key: manifestKey, sequencer: '17A3' } } }] };
+		expect((await (await deliver(aws)).json()).results[0]).toMatchObject({ outcome: 'duplicate', datasetVersionId: versionId });
 		expect(await chainJobs()).toBe(1);
 		const recorded = await database.db.select().from(storageEvent).where(eq(storageEvent.datasetVersionId, versionId));
-		expect(recorded.length).toBe(4);
+		expect(recorded.length).toBe(5);
 	});
 
 	it('ignores deletions, other buckets and manifests of versions it does not know, and says why', async () => {
@@ -114,6 +117,10 @@ describe('POST /api/v1/hooks/storage', () => {
 		expect(removed.results[0]).toMatchObject({ outcome: 'ignored', reason: expect.stringMatching(/not a completed upload/) });
 		const other = minioEventFor({ bucket: 'somebody-else', key: manifestKey, size: 1, eTag: '', sequencer: '19', at: new Date() });
 		expect((await (await deliver(other)).json()).results[0].reason).toMatch(/bucket somebody-else is not the platform's/);
+		// `+` is a space (MinIO escapes with Go's QueryEscape): "lynn prefs" is not the slug lynn-prefs
+		const spaced = await (await deliver(manifestEvent(manifestKey.replace('lynn-prefs', 'lynn prefs'), '21'))).json();
+		expect(JSON.stringify(manifestEvent(manifestKey.replace('lynn-prefs', 'lynn prefs'), '21'))).toContain('lynn+prefs%2Fv1%2Fmanifest.json');
+		expect(spaced.results[0]).toMatchObject({ outcome: 'ignored', reason: 'not a dataset version manifest' });
 		const unknown = await (await deliver(manifestEvent('datasets/lynn-hooks/lynn-prefs/v99/manifest.json', '20'))).json();
 		expect(unknown.results[0]).toMatchObject({ outcome: 'ignored', reason: expect.stringMatching(/no dataset version is published under/) });
 		expect(await chainJobs()).toBe(1);
