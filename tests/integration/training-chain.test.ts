@@ -33,6 +33,7 @@ import * as models from '../../src/lib/server/models/registry';
 import * as sampling from '../../src/lib/server/sampling/jobs';
 import { runSamplingJob } from '../../src/lib/server/sampling/worker';
 import { POST as hook } from '../../src/routes/api/v1/hooks/storage/+server';
+import { load as lineagePage } from '../../src/routes/admin/models/[id]/+page.server';
 
 const TOKEN = 'storage-webhook-token-0123456789abcdef';
 const KFP_TOKEN = 'projected-service-account-token';
@@ -175,6 +176,21 @@ describe('the training loop', () => {
 		expect(lineage.rewardModel!.id).toBe(rm!.id);
 		expect(lineage.datasetVersion).toMatchObject({ id: version.id, version: 1, datasetSlug: 'lynn-prefs' });
 		expect(lineage.judgments).toMatchObject({ total: 8, annotators: 1 });
+		// the lineage page shows the same, from the model back to its votes
+		const page = (await lineagePage(
+			requestEvent(`/admin/models/${trained!.id}`, {
+				user: { id: admin.id, email: 'admin@example.com', displayName: 'Admin', role: 'admin' },
+				routeId: '/admin/models/[id]',
+				params: { id: trained!.id }
+			}) as never
+		)) as Record<string, unknown>;
+		expect(page).toMatchObject({
+			model: { name: 'lynn-loop-lynn-prefs-v1', status: 'candidate' },
+			ppo: expect.objectContaining({ state: 'SUCCEEDED' }),
+			rewardModel: expect.objectContaining({ state: 'SUCCEEDED' }),
+			datasetVersion: expect.objectContaining({ version: 1 }),
+			judgments: expect.objectContaining({ total: 8 })
+		});
 
 		// promoted, and the next sampling job asks it for replies
 		await models.makeCurrent(database.db, trained!.id, { id: admin.id });
