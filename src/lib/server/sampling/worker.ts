@@ -54,14 +54,32 @@ async function claimPrompt(db: Db, jobId: string, lockSeconds: number): Promise<
 	return items.sort((a, b) => a.slot.localeCompare(b.slot));
 }
 
-/** Items that share a model and temperature go in one request (with n). */
-function requestsOf(items: Item[]): Item[][] {
-	const groups = new Map<string, Item[]>();
+/**
+ * Items that share a model and temperature go in one request (with n). A request with n
+ * samples seeds them base, base + 1, …, so seeded items share one only while their seeds
+ * run on without a gap: two lanes can split one prompt's items between them (SKIP LOCKED),
+ * and a lane holding seeds s and s + 2 must ask twice, or it would get s + 1's reply again.
+ */
+export function requestsOf<T extends Pick<Item, 'model_version_id' | 'params'>>(items: T[]): T[][] {
+	const groups = new Map<string, T[]>();
 	for (const item of items) {
 		const key = `${item.model_version_id}|${item.params.temperature ?? ''}`;
 		groups.set(key, [...(groups.get(key) ?? []), item]);
 	}
-	return [...groups.values()];
+	return [...groups.values()].flatMap(consecutiveSeeds);
+}
+
+function consecutiveSeeds<T extends Pick<Item, 'params'>>(group: T[]): T[][] {
+	const seedOf = (item: T): number | undefined => (typeof item.params.seed === 'number' ? item.params.seed : undefined);
+	if (group.some((item) => seedOf(item) === undefined)) return [group];
+	const sorted = [...group].sort((a, b) => seedOf(a)! - seedOf(b)!);
+	const runs: T[][] = [];
+	for (const item of sorted) {
+		const run = runs.at(-1);
+		if (run && seedOf(item) === seedOf(run.at(-1)!)! + 1) run.push(item);
+		else runs.push([item]);
+	}
+	return runs;
 }
 
 /** Stores replies and, when the prompt has nothing else in flight, pairs all its replies from this job. */
