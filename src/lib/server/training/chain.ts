@@ -8,7 +8,7 @@ import { KfpError, type KfpClient } from '../kubeflow/client';
 import type { ObjectStore } from '../storage';
 import { getDataset } from '../datasets/definitions';
 import { MANIFEST } from '../datasets/manifest';
-import { getVersion } from '../datasets/versions';
+import { getVersion, type DatasetVersion } from '../datasets/versions';
 import { chainKeyOf, runDedupeKey } from './chain-key';
 import { policyOf, registerCandidate } from './lineage';
 import { experimentName, ppoParameters, PPO_PIPELINE, REWARD_MODEL_PIPELINE, rewardModelParameters, runDisplayName, type ChainSubject } from './requests';
@@ -45,8 +45,11 @@ export function chainJobHandler(deps: () => ChainDeps): (context: JobContext) =>
 		if (version.status === 'building') return { status: 'later', delayMs: UNPUBLISHED_RETRY_MS };
 		if (version.status === 'failed') return { status: 'failed', error: `Version ${version.version} failed to publish; nothing to train on.` };
 		const context: ChainContext = { db, deps: deps(), chainKey: chainKeyOf(versionId, chain), versionId, changed: false };
+		// Only a step that submits or registers needs the subject (it reads the stored manifest): a look at a run does not.
+		let subject: Promise<ChainSubject> | undefined;
+		const subjectOnce = () => (subject ??= subjectOf(context, version, chain));
 		try {
-			const outcome = await step(context, await subjectOf(context, chain));
+			const outcome = await step(context, subjectOnce);
 			if (outcome.status !== 'later') return outcome;
 			// Back off while nothing changes (a run training for hours), up to 8 × KFP_POLL_SECONDS.
 			const poll = context.deps.training.pollMs;
@@ -63,8 +66,7 @@ export function chainJobHandler(deps: () => ChainDeps): (context: JobContext) =>
 /** `changed`: this look saw something new (a submission, a state), so the next look comes soon. */
 type ChainContext = { db: Db; deps: ChainDeps; chainKey: string; versionId: string; changed: boolean };
 
-async function subjectOf(context: ChainContext, chain: number): Promise<ChainSubject> {
-	const version = await getVersion(context.db, context.versionId);
+async function subjectOf(context: ChainContext, version: DatasetVersion, chain: number): Promise<ChainSubject> {
 	const definition = await getDataset(context.db, version.datasetId);
 	const manifest = await streamBuffer(await context.deps.store.get(version.objectPrefix + MANIFEST));
 	return {
@@ -78,20 +80,23 @@ async function subjectOf(context: ChainContext, chain: number): Promise<ChainSub
 	};
 }
 
-async function step(context: ChainContext, subject: ChainSubject): Promise<JobOutcome> {
+async function step(context: ChainContext, subject: () => Promise<ChainSubject>): Promise<JobOutcome> {
 	const later: JobOutcome = { status: 'later', delayMs: context.deps.training.pollMs };
-	const rm = await advance(context, subject, 'reward_model', () => ({ parameters: rewardModelParameters(context.deps.training, subject) }));
+	const { training } = context.deps;
+	const rm = await advance(context, subject, 'reward_model', async (s) => ({ parameters: rewardModelParameters(training, s) }));
 	if (!isFinished(rm.state)) return later;
 	if (rm.state !== 'SUCCEEDED') return stopped(rm);
-	const policy = await policyOf(context.db, context.versionId, context.deps.training);
-	const ppo = await advance(context, subject, 'ppo', () => ({
-		parameters: ppoParameters(context.deps.training, subject, { rewardModelUri: String(rm.parameters.output_uri), policyModel: policy.model }),
-		parentRunId: rm.id,
-		baseModelVersionId: policy.modelVersionId
-	}));
+	const ppo = await advance(context, subject, 'ppo', async (s) => {
+		const policy = await policyOf(context.db, context.versionId, training);
+		return {
+			parameters: ppoParameters(training, s, { rewardModelUri: String(rm.parameters.output_uri), policyModel: policy.model }),
+			parentRunId: rm.id,
+			baseModelVersionId: policy.modelVersionId
+		};
+	});
 	if (!isFinished(ppo.state)) return later;
 	if (ppo.state !== 'SUCCEEDED') return stopped(ppo);
-	const model = await registerCandidate(context.db, ppo, subject, context.deps.training);
+	const model = await registerCandidate(context.db, ppo, await subject(), training);
 	return { status: 'succeeded', progress: { modelVersionId: model.id, modelName: model.name } };
 }
 
@@ -104,10 +109,16 @@ function stopped(run: TrainingRun): JobOutcome {
 type Planned = { parameters: Record<string, unknown>; parentRunId?: string; baseModelVersionId?: string | null };
 
 /** Submits the run if it has not been, else looks at it once; returns the row as it now is. */
-async function advance(context: ChainContext, subject: ChainSubject, kind: RunKind, plan: () => Planned): Promise<TrainingRun> {
+async function advance(
+	context: ChainContext,
+	subjectOf: () => Promise<ChainSubject>,
+	kind: RunKind,
+	plan: (subject: ChainSubject) => Promise<Planned>
+): Promise<TrainingRun> {
 	const existing = await findRun(context.db, context.chainKey, kind);
 	if (existing && existing.state !== 'SUBMITTING') return isFinished(existing.state) ? existing : follow(context, existing);
-	const planned = plan();
+	const subject = await subjectOf();
+	const planned = await plan(subject);
 	const { kfp, training } = context.deps;
 	const request = {
 		display_name: runDisplayName(kind, subject),
