@@ -5,6 +5,7 @@ import type { DbOrTx } from '../db';
 import { datasetVersion, job, modelVersion, user } from '../db/schema';
 import { NotFoundError } from '../errors';
 import { formErrors, type FieldErrors } from '../forms';
+import { orNotFound } from '../not-found';
 import { listDomains } from '../prompts/list';
 import { contentTypes } from './files';
 import { datasetInputSchema, getDataset, type Dataset, type DatasetInput } from './definitions';
@@ -20,13 +21,6 @@ import { findVersion, type DatasetVersion } from './versions';
  */
 
 const uuid = z.uuid();
-
-function orNotFound<T>(found: Promise<T>): Promise<T> {
-	return found.catch((thrown: unknown) => {
-		if (thrown instanceof NotFoundError) error(404, thrown.message);
-		throw thrown;
-	});
-}
 
 /** The dataset a route's `[id]` names; anything but an existing dataset's id is a 404. */
 export function datasetOr404(db: DbOrTx, id: string): Promise<Dataset> {

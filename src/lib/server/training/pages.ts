@@ -6,6 +6,7 @@ import type { DbOrTx } from '../db';
 import { modelVersion, persona } from '../db/schema';
 import { FieldError, NotFoundError } from '../errors';
 import { rejectForm, type FieldErrors } from '../forms';
+import { orNotFound } from '../not-found';
 import { KfpError } from '../kubeflow/client';
 import type { DeliveryRow } from './admin';
 import { lineageOf, type Lineage } from './lineage';
@@ -138,10 +139,7 @@ export async function modelOr404(db: DbOrTx, id: string): Promise<ModelOwner> {
 }
 
 export async function lineageOr404(db: DbOrTx, id: string): Promise<Lineage> {
-	return lineageOf(db, id).catch((thrown: unknown) => {
-		if (thrown instanceof NotFoundError) error(404, thrown.message);
-		throw thrown;
-	});
+	return orNotFound(lineageOf(db, id));
 }
 
 // ── refusals ────────────────────────────────────────────────────────────────

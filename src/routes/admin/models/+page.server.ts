@@ -1,4 +1,4 @@
-import { error, type RequestEvent } from '@sveltejs/kit';
+import { type RequestEvent } from '@sveltejs/kit';
 import { z } from 'zod';
 import * as runtime from '$lib/server/runtime';
 import * as models from '$lib/server/models/registry';

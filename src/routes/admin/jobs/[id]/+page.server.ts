@@ -1,19 +1,16 @@
-import { error } from '@sveltejs/kit';
 import * as runtime from '$lib/server/runtime';
 import * as jobs from '$lib/server/jobs/queue';
 import { requeueFailed } from '$lib/server/sampling/jobs';
 import { samplingJobStatus } from '$lib/server/sampling/status';
 import { requireRole } from '$lib/server/auth/guard';
 import * as audit from '$lib/server/audit';
-import { FieldError, NotFoundError } from '$lib/server/errors';
+import { FieldError } from '$lib/server/errors';
+import { orNotFound } from '$lib/server/not-found';
 import { rejectForm } from '$lib/server/forms';
 import type { Actions, PageServerLoad } from './$types';
 
 async function statusOf(id: string) {
-	return samplingJobStatus(runtime.db(), id).catch((e) => {
-		if (e instanceof NotFoundError) error(404, e.message);
-		throw e;
-	});
+	return orNotFound(samplingJobStatus(runtime.db(), id));
 }
 
 export const load: PageServerLoad = async (event) => {
