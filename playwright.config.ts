@@ -56,7 +56,7 @@ export default defineConfig({
 	],
 	webServer: [
 		{
-			// The OpenAI-compatible test server (speaking the contract in shared/contracts), as the model to sample from.
+			// The OpenAI-compatible test server (speaking tests/contracts/openai_chat_completions.examples.json), as the model to sample from.
 			command: `node --import tsx tests/support/openai-server.ts --port ${MODEL_PORT} --mode vllm --latency 20`,
 			url: `http://127.0.0.1:${MODEL_PORT}/v1/models`,
 			reuseExistingServer: false,

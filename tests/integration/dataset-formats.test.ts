@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { parquetMetadata, parquetReadObjects, parquetSchema, type FileMetaData, type SchemaTree } from 'hyparquet';
 import { describe, expect, it } from 'vitest';
 import { datasetCard, type CardFile, type CardInput } from '$lib/server/datasets/formats/card';
@@ -7,11 +5,10 @@ import { jsonlLine } from '$lib/server/datasets/formats/jsonl';
 import { encodeParquet, type ParquetOptions } from '$lib/server/datasets/formats/parquet';
 import type { Message, PreferenceRow, PromptRow, RowFileKind, RowOf, SftRow, VoteRow } from '$lib/server/datasets/rows';
 import { defaultSpec, type DatasetSpec } from '$lib/server/datasets/spec';
+import { readContract } from '../support/contracts';
 
-/** The contract files live beside the repository (../shared), here and in CI's clone alike. */
-const contracts = path.resolve('..', 'shared', 'contracts', 'trl_examples');
 const contractRows = (file: string): Record<string, unknown>[] =>
-	readFileSync(path.join(contracts, file), 'utf8')
+	readContract(`trl_examples/${file}`)
 		.trim()
 		.split('\n')
 		.map((line) => JSON.parse(line) as Record<string, unknown>);
@@ -302,7 +299,7 @@ describe('dataset card', () => {
 			const start = lines.findIndex((line, index) => line === '- config_name: preferences' && lines[index + 1] === '  features:');
 			return lines.slice(start, lines.indexOf('  splits:', start));
 		};
-		const contract = frontMatter(readFileSync(path.join(contracts, 'README.md'), 'utf8'));
+		const contract = frontMatter(readContract('trl_examples/README.md'));
 		expect(featuresOf(contract)).toHaveLength(22);
 		expect(featuresOf(frontMatter(card()))).toEqual(featuresOf(contract));
 		const spec = defaultSpec();

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,10 +5,11 @@ import { parse } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createKfpClient, isTerminal, KfpError, type CreateRun, type KfpClient, type KfpClientOptions } from '../../src/lib/server/kubeflow/client';
 import { checkCompiledPipeline, checkRuntimeParameters, declaredParameters } from '../../src/lib/server/kubeflow/pipeline-spec';
-import { CONTRACTS_DIR, startKfpServer, type FakeKfpOptions, type FakeKfpServer } from '../support/kfp-server';
+import { readContract } from '../support/contracts';
+import { startKfpServer, type FakeKfpOptions, type FakeKfpServer } from '../support/kfp-server';
 
-const TWO_STEP = readFileSync(path.join(CONTRACTS_DIR, 'kfp_two_step_pipeline_containerized.yaml'), 'utf8');
-const PRODUCER_CONSUMER = readFileSync(path.join(CONTRACTS_DIR, 'kfp_producer_consumer_param_pipeline.yaml'), 'utf8');
+const TWO_STEP = readContract('kfp_two_step_pipeline_containerized.yaml');
+const PRODUCER_CONSUMER = readContract('kfp_producer_consumer_param_pipeline.yaml');
 
 /** The two-step contract pipeline with one change, as JSON (which is YAML too). */
 function brokenTwoStep(change: (spec: any) => void): string {
@@ -426,6 +426,23 @@ describe('the fake server holds requests to the swagger', () => {
 		});
 		expect(response.status).toBe(400);
 		expect(await response.json()).toMatchObject({ code: 3, message: 'proto: invalid value for string field run.pipeline_version_reference.pipeline_id: 7' });
+	});
+
+	it('judges uploads by its own reading of the IR: a field PipelineSpec lacks is refused, as protojson would', async () => {
+		const text = brokenTwoStep((s) => (s.pipelineDescription = 'not a PipelineSpec field'));
+		expect(checkCompiledPipeline(text).problems).toEqual([]); // the production check lets it pass; the server must not
+		const server = await serve();
+		const error = await failureOf(clientOf(server).uploadPipeline({ name: 'two-step', text }));
+		expect(error).toMatchObject({ status: 400, grpcCode: null });
+		expect(error.message).toContain('proto: unknown field "pipelineDescription" in PipelineSpec');
+	});
+
+	it('refuses a run whose parameter does not have the declared type', async () => {
+		const server = await serve();
+		const client = clientOf(server);
+		const error = await failureOf(client.createRun(await trainingRun(client, { runtime_config: { parameters: { text: 7 } } })));
+		expect(error).toMatchObject({ status: 400, grpcCode: 3 });
+		expect(error.message).toContain('parameter "text" of pipeline "containerized-two-step-pipeline" is not a STRING: 7');
 	});
 
 	it('moves runs on its own with autoAdvance for end-to-end use', async () => {

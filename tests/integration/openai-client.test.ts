@@ -1,17 +1,14 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../../src/lib/server/db/schema';
 import { nearIdentical } from '../../src/lib/server/sampling/pairs';
 import { chatCompletion, ModelServerError, sampleReplies, type CallOptions } from '../../src/lib/server/sampling/openai';
 import { parseRetryAfter, retryDelay, serverMessageOf } from '../../src/lib/server/sampling/openai-errors';
+import { readContract } from '../support/contracts';
 import { startModelServer, type ModelServerOptions } from '../support/openai-server';
 import { freePort } from '../support/server';
 
-const contract = JSON.parse(
-	readFileSync(path.resolve('..', 'shared', 'contracts', 'openai_chat_completions.examples.json'), 'utf8')
-) as { request: any; response_non_streaming_vllm_shape: any; response_non_streaming_ollama_shape: any; errors: Record<string, any> };
+const contract = JSON.parse(readContract('openai_chat_completions.examples.json')) as { request: any; response_non_streaming_vllm_shape: any; response_non_streaming_ollama_shape: any; errors: Record<string, any> };
 
 const question: ChatMessage[] = [
 	{ role: 'system', content: 'You are Lynn.' },

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { eq, like } from 'drizzle-orm';
+import { readContract } from '../support/contracts';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { createPersonaWithPairs } from '../support/fixtures';
 import { requestEvent } from '../support/request-event';
@@ -17,7 +16,6 @@ import { POST } from '../../src/routes/api/v1/hooks/storage/+server';
 
 const TOKEN = 'a-webhook-token-for-specs-0123456789';
 const BUCKET = 'rlhf-datasets';
-const contracts = path.resolve('..', 'shared', 'contracts');
 
 let database: TestDatabase;
 let versionId: string;
@@ -60,7 +58,7 @@ describe('reading storage events', () => {
 	});
 
 	it('reads the contract MinIO event and a plain AWS S3 record alike', () => {
-		const minio = JSON.parse(readFileSync(path.join(contracts, 'minio_webhook_event.json'), 'utf8'));
+		const minio = JSON.parse(readContract('minio_webhook_event.json'));
 		expect(parseStorageEvent(minio)).toEqual([
 			expect.objectContaining({ eventName: 'ObjectCreated:Put', bucket: 'rlhf-datasets', key: 'exports/v3/preferences/train-00000.jsonl' })
 		]);

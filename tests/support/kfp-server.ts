@@ -1,18 +1,15 @@
 /**
  * A fake Kubeflow Pipelines v2beta1 API server on 127.0.0.1 that the production client talks to
- * over HTTP. It validates every JSON request body against the real swagger files in
- * /work/shared/contracts (unknown fields and wrong types are 400s, as protojson makes them), checks
- * uploaded pipelines and runtime parameters with the production pipeline checks, answers in the
- * server's shapes (snake_case, empty fields omitted) and lets a spec drive runs and inject faults.
+ * over HTTP. It validates every JSON request body against the real swagger files
+ * (tests/contracts/kfp_v2beta1_*.swagger.json: unknown fields and wrong types are 400s, as protojson
+ * makes them), checks uploaded pipelines and runtime parameters with its own reading of the KFP IR
+ * (./kfp-pipeline-rules.ts, not the production checks it is there to test), answers in the server's shapes (snake_case, empty fields omitted) and lets a spec drive runs and inject faults.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import path from 'node:path';
-import { checkCompiledPipeline, checkRuntimeParameters, type CompiledPipeline } from '../../src/lib/server/kubeflow/pipeline-spec';
+import { readContract } from './contracts';
+import { judgePipeline, parsePipelineFile, runParameterProblems, type UploadedPipeline } from './kfp-pipeline-rules';
 
-/** CI clones the repo next to `shared/`; specs run from the repo root. */
-export const CONTRACTS_DIR = path.resolve('..', 'shared', 'contracts');
 const SWAGGER_FILES = ['run', 'pipeline', 'pipeline.upload', 'experiment', 'filter'].map((name) => `kfp_v2beta1_${name}.swagger.json`);
 
 export type RunOutcome = { state: 'SUCCEEDED' } | { state: 'FAILED'; message: string };
@@ -55,7 +52,7 @@ type Swagger = { paths: Record<string, Record<string, Operation>>; definitions: 
 type Route = { method: string; pattern: RegExp; names: string[]; operation: Operation; definitions: Record<string, Schema> };
 
 function loadSwagger(file: string): Swagger {
-	return JSON.parse(readFileSync(path.join(CONTRACTS_DIR, file), 'utf8')) as Swagger;
+	return JSON.parse(readContract(file)) as Swagger;
 }
 
 function loadRoutes(): Route[] {
@@ -149,7 +146,7 @@ const notFound = (message: string): GatewayError => new GatewayError(5, message)
 
 type Wire = Record<string, unknown>;
 type StoredPipeline = { wire: Wire & { pipeline_id: string; name: string }; namespace: string; versions: StoredVersion[]; seq: number };
-type StoredVersion = { wire: Wire & { pipeline_version_id: string; name: string }; spec: CompiledPipeline; seq: number };
+type StoredVersion = { wire: Wire & { pipeline_version_id: string; name: string }; spec: UploadedPipeline; seq: number };
 type StoredExperiment = { wire: Wire & { experiment_id: string; display_name: string }; namespace: string; seq: number };
 type RunStatus = { update_time: string; state: string; error?: { code: number; message: string } };
 type StoredRun = {
@@ -329,18 +326,18 @@ function pipelineHandlers(state: KfpState): Record<string, Handler> {
 }
 
 /** The uploaded file, checked as the real upload handler checks it; problems answer 400 in the upload shape. */
-async function uploadedSpec(form: FormData | null, doing: string): Promise<{ spec: CompiledPipeline; fileName: string }> {
+async function uploadedSpec(form: FormData | null, doing: string): Promise<{ spec: UploadedPipeline; fileName: string }> {
 	const file = form?.get('uploadfile');
 	if (!file || typeof file === 'string') throw new UploadError(400, `${doing}: Failed to read pipeline file: http: no such file "uploadfile"`);
 	if (!/\.(ya?ml|json)$/i.test(file.name)) {
 		throw new UploadError(400, `${doing}: Invalid input error: Unexpected pipeline file format "${file.name}". Support .zip, .tar.gz, .json or YAML`);
 	}
-	const { spec, problems } = checkCompiledPipeline(await file.text());
-	if (!spec || problems.length > 0) throw new UploadError(400, `${doing}: invalid pipeline spec`, `${doing}: Invalid input error: ${problems.join('; ')}`);
+	const { pipeline: spec, problems } = parsePipelineFile(await file.text());
+	if (!spec) throw new UploadError(400, `${doing}: invalid pipeline spec`, `${doing}: Invalid input error: ${problems.join('; ')}`);
 	return { spec, fileName: file.name.replace(/\.(ya?ml|json)$/i, '') };
 }
 
-function storeVersion(state: KfpState, pipeline: StoredPipeline, name: string, spec: CompiledPipeline, query: Record<string, string>): StoredVersion {
+function storeVersion(state: KfpState, pipeline: StoredPipeline, name: string, spec: UploadedPipeline, query: Record<string, string>): StoredVersion {
 	const wire = dropEmpty({
 		pipeline_id: pipeline.wire.pipeline_id,
 		pipeline_version_id: randomUUID(),
@@ -450,12 +447,14 @@ function runExperiment(state: KfpState, experimentId: string | undefined): Store
 }
 
 /** The compiled pipeline a new run would execute: a stored version, or an inline spec (the oneof pipeline_source). */
-function runSource(state: KfpState, run: RunRequest): { spec: CompiledPipeline; pipelineNames: string[]; reference?: Wire } {
+function runSource(state: KfpState, run: RunRequest): { spec: UploadedPipeline; pipelineNames: string[]; reference?: Wire } {
 	const reference = run.pipeline_version_reference;
 	if (run.pipeline_spec && reference) throw invalid('Failed to create a run: Invalid input error: pipeline_spec and pipeline_version_reference are mutually exclusive');
 	if (run.pipeline_spec) {
-		const { spec, problems } = checkCompiledPipeline(JSON.stringify(run.pipeline_spec));
-		if (!spec || problems.length > 0) throw invalid(`Failed to create a run due to invalid pipeline spec: ${problems.join('; ')}`);
+		// The Struct may wrap the IR with its platform spec: {pipeline_spec, platform_spec}.
+		const inline = 'pipeline_spec' in run.pipeline_spec ? run.pipeline_spec.pipeline_spec : run.pipeline_spec;
+		const { pipeline: spec, problems } = judgePipeline(inline);
+		if (!spec) throw invalid(`Failed to create a run due to invalid pipeline spec: ${problems.join('; ')}`);
 		return { spec, pipelineNames: [spec.pipelineInfo.name] };
 	}
 	if (!reference?.pipeline_id) throw invalid('Failed to create a run: Invalid input error: pipeline_version_reference.pipeline_id or pipeline_spec is required');
@@ -475,7 +474,7 @@ function createRun(state: KfpState, run: RunRequest): Wire {
 	if (!run.display_name) throw invalid('Failed to create a run: Invalid input error: The run name is empty. Please specify a valid name');
 	const experiment = runExperiment(state, run.experiment_id);
 	const { spec, pipelineNames, reference } = runSource(state, run);
-	const problems = checkRuntimeParameters(spec, run.runtime_config?.parameters ?? {});
+	const problems = runParameterProblems(spec, run.runtime_config?.parameters ?? {});
 	if (problems.length > 0) throw invalid(`Failed to create a run due to invalid runtime config: Invalid input error: ${problems.join('; ')}`);
 	const at = now();
 	const wire = dropEmpty({

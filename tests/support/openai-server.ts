@@ -1,6 +1,6 @@
 /**
  * A local OpenAI-compatible model server that speaks the wire format in
- * /work/shared/contracts/openai_chat_completions.examples.json, as vLLM or as
+ * tests/contracts/openai_chat_completions.examples.json, as vLLM or as
  * Ollama, with the failures real servers have (rate limits, 5xx, hangs,
  * garbage bodies). Specs use `startModelServer`; Playwright runs it alone:
  *

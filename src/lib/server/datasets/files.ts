@@ -9,7 +9,7 @@ import type { RowFileKind, RowOf } from './rows';
 import type { DatasetSpec, Split } from './spec';
 
 /**
- * The files of a version (layout in ../shared/DESIGN.md): one JSONL and one
+ * The files of a version (layout: README.md, "Publishing datasets"): one JSONL and one
  * Parquet file per content kind and split, and votes.jsonl. Each is streamed
  * from the frozen rows through its encoder into the store, hashed on the way.
  */

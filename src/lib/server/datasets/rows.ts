@@ -1,6 +1,6 @@
 /**
  * The rows a published dataset version is made of, shaped as TRL reads them
- * (../shared/contracts/trl_examples/: conversational preference with an explicit
+ * (tests/contracts/trl_examples/: conversational preference with an explicit
  * prompt, SFT `messages`, prompt-only). Keys are snake_case because they are
  * written to files as they are.
  */

@@ -27,7 +27,7 @@ import {
 export { isTerminal, type CreateRun, type Experiment, type Filter, type Pipeline, type PipelineVersion, type Run, type RunPage } from './wire';
 
 // The KFP v2beta1 REST client: uploads the repo's pipelines, creates and watches training runs.
-// Contracts: /work/shared/contracts/kfp_v2beta1_*.swagger.json and kfp_v2beta1_examples.json.
+// Contracts: tests/contracts/kfp_v2beta1_*.swagger.json and kfp_v2beta1_examples.json.
 
 export class KfpError extends Error {
 	/** HTTP status of the last answer; null when there was none (timeout, network, refused locally). */

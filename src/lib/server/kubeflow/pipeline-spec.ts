@@ -4,7 +4,7 @@ import { z } from 'zod';
 // A KFP v2 compiled pipeline (the PipelineSpec IR the SDK writes), checked the way the KFP API
 // server checks it on upload, so a broken pipeline is refused here with named problems instead of
 // by the server with one opaque message. Examples that must pass:
-// /work/shared/contracts/kfp_two_step_pipeline_containerized.yaml, kfp_producer_consumer_param_pipeline.yaml
+// tests/contracts/kfp_two_step_pipeline_containerized.yaml, kfp_producer_consumer_param_pipeline.yaml
 
 /** The only IR version KFP 2.x accepts. */
 export const SCHEMA_VERSION = '2.1.0';

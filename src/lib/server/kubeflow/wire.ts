@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 // The KFP v2beta1 REST shapes we send and read, in one place.
-// Contracts: /work/shared/contracts/kfp_v2beta1_{run,pipeline,pipeline.upload,experiment,filter}.swagger.json
+// Contracts: tests/contracts/kfp_v2beta1_{run,pipeline,pipeline.upload,experiment,filter}.swagger.json
 // The server marshals snake_case and omits every empty field (protojson EmitUnpopulated=false), so all
 // but the ids are optional here, and objects are loose: fields added by newer servers pass through.
 

@@ -8,7 +8,7 @@ import type { ModelInput } from './input';
 
 /*
  * The model versions a persona samples from. An endpoint is any
- * OpenAI-compatible server (contract: /work/shared/contracts/openai_chat_completions.examples.json).
+ * OpenAI-compatible server (contract: tests/contracts/openai_chat_completions.examples.json).
  * Its API key lives only in the server's environment: the database, the audit
  * trail and every answer hold the variable's NAME, and the value is read at the
  * moment of a call.

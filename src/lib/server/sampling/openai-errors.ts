@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 // How OpenAI-compatible servers fail, and how a failure is told to a person.
-// Error bodies: /work/shared/contracts/openai_chat_completions.examples.json (`errors`).
+// Error bodies: tests/contracts/openai_chat_completions.examples.json (`errors`).
 
 export type FailureKind = 'timeout' | 'rate_limited' | 'server' | 'client' | 'malformed' | 'network' | 'aborted';
 

@@ -15,7 +15,7 @@ import {
 export { ModelServerError } from './openai-errors';
 
 // The client for any OpenAI-compatible chat-completions server (vLLM, Ollama, llama.cpp, KServe).
-// Wire format: /work/shared/contracts/openai_chat_completions.examples.json
+// Wire format: tests/contracts/openai_chat_completions.examples.json
 
 export type Endpoint = { baseUrl: string; model: string; apiKey?: string | null };
 export type GenerationParams = { temperature?: number; top_p?: number; seed?: number; max_tokens?: number };

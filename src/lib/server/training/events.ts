@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * Object-store notifications, as MinIO's webhook target and AWS S3 send them
- * (contracts: ../shared/contracts/minio_webhook_event.json, minio_event_readme_nsq_sample.json).
+ * (contract: tests/contracts/minio_webhook_event.json; MinIO's docs/bucket/notifications/README.md).
  * MinIO wraps one record in `{EventName, Key, Records: [record]}` with
  * `eventName` "s3:ObjectCreated:Put"; AWS sends bare `{Records: [...]}` with
  * "ObjectCreated:Put". Both encode the key as a query string would (Go's

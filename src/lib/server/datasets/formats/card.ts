@@ -1,6 +1,6 @@
 /**
  * The README.md of a dataset version: Hugging Face YAML front matter (configs,
- * data_files, features; ../shared/contracts/trl_examples/README.md) and a body that
+ * data_files, features; tests/contracts/trl_examples/README.md) and a body that
  * says how the version was made. Built only from its input, so publishing the same
  * version twice gives the same bytes.
  */

@@ -1,6 +1,6 @@
 /**
  * One JSONL line per dataset row, shaped as TRL reads it
- * (../shared/contracts/trl_examples/preference_conversational_explicit.jsonl,
+ * (tests/contracts/trl_examples/preference_conversational_explicit.jsonl,
  * sft_conversational_messages.jsonl, prompt_only_conversational.jsonl).
  *
  * Every object is rebuilt key by key rather than serialised as handed in: rows come
