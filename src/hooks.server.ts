@@ -13,6 +13,7 @@ import { CHAIN_JOB } from '$lib/server/training/chain-key';
 import { chainJobHandler } from '$lib/server/training/chain';
 import { pipelineTexts } from '$lib/server/kubeflow/pipelines';
 import { accessFor } from '$lib/server/auth/policy';
+import { sendSecurityHeaders } from '$lib/server/security-headers';
 import {
 	SESSION_COOKIE,
 	deleteSessionTokenCookie,
@@ -22,6 +23,7 @@ import {
 
 export const init: ServerInit = async () => {
 	if (building) return;
+	sendSecurityHeaders();
 	await runtime.start();
 	await demo.prepareOnStart(runtime.db(), runtime.config());
 	const handlers = {
