@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { parseAllowedHosts, type EgressPolicy } from './sampling/egress';
+import { parseBytes, type BodyLimits } from './body-limits';
 
 const optionalText = z
 	.string()
@@ -21,6 +22,20 @@ function jsonObject(name: string) {
 		context.addIssue({ code: 'custom', message: `${name} must be a JSON object, e.g. {"learning_rate": 1e-5}` });
 		return z.NEVER;
 	});
+}
+
+/** A size as adapter-node writes BODY_SIZE_LIMIT: bytes, or with K, M or G (powers of 1024), or Infinity. */
+function byteSize(name: string, fallback: string) {
+	return z
+		.string()
+		.trim()
+		.default(fallback)
+		.transform((text, context) => {
+			const bytes = parseBytes(text);
+			if (bytes !== null && bytes > 0) return { bytes, text };
+			context.addIssue({ code: 'custom', message: `${name} must be a size such as 512K, 1M or 64M (or Infinity)` });
+			return z.NEVER;
+		});
 }
 
 /**
@@ -65,6 +80,9 @@ const envSchema = z.object({
 	TRAINING_RM_PARAMS: jsonObject('TRAINING_RM_PARAMS'),
 	TRAINING_PPO_PARAMS: jsonObject('TRAINING_PPO_PARAMS'),
 	SERVING_URL_TEMPLATE: z.string().trim().min(1).default('http://{name}.{namespace}.svc.cluster.local/openai/v1'),
+	BODY_SIZE_LIMIT: z.string().trim().default('512K'),
+	JSON_BODY_LIMIT: byteSize('JSON_BODY_LIMIT', '1M'),
+	FORM_BODY_LIMIT: byteSize('FORM_BODY_LIMIT', '64M'),
 	MODEL_ALLOWED_KEY_VARS: optionalText,
 	MODEL_ALLOWED_HOSTS: optionalText,
 	NODE_ENV: z.string().optional()
@@ -96,6 +114,10 @@ export type Config = {
 	};
 	training: TrainingConfig;
 	models: ModelsConfig;
+	/** Largest request bodies the app accepts (the streamed imports have no limit). */
+	bodyLimits: BodyLimits;
+	/** adapter-node's BODY_SIZE_LIMIT as set (its default 512K): anything but Infinity also caps the streamed imports. */
+	adapterBodySizeLimit: string;
 	production: boolean;
 };
 
@@ -183,6 +205,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 			servingUrlTemplate: e.SERVING_URL_TEMPLATE
 		},
 		models: modelsOf(e),
+		bodyLimits: { json: e.JSON_BODY_LIMIT, form: e.FORM_BODY_LIMIT },
+		adapterBodySizeLimit: e.BODY_SIZE_LIMIT,
 		production: e.NODE_ENV === 'production'
 	};
 }
