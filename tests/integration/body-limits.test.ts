@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createScratchFolder, createScratchPostgres, testDatabaseKind } from '../support/database';
+import { createServerDatabase, testDatabaseKind } from '../support/database';
 import { signIn, startServer, type RunningServer } from '../support/server';
 
 // Request-body limits as the production build enforces them, started the way
@@ -24,15 +24,7 @@ let cleanup: () => Promise<void> | void;
 const servers: RunningServer[] = [];
 
 beforeAll(async () => {
-	if (kind === 'pglite') {
-		const folder = createScratchFolder();
-		databaseEnv = { PGLITE_DIR: folder.dir };
-		cleanup = folder.remove;
-	} else {
-		const scratch = await createScratchPostgres();
-		databaseEnv = { DATABASE_URL: scratch.url };
-		cleanup = scratch.drop;
-	}
+	({ env: databaseEnv, remove: cleanup } = await createServerDatabase());
 });
 
 afterAll(async () => {
