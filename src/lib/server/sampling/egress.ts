@@ -22,6 +22,9 @@ REFUSED.addAddress('100.100.100.200', 'ipv4'); // Alibaba Cloud metadata
 
 export const REFUSED_RANGES = '169.254.0.0/16, fe80::/10, fd00:ec2::254, 100.100.100.200';
 
+/** More than any chat completion needs; a server streaming without end is cut off here. */
+const MAX_REPLY_BYTES = 64 * 1024 * 1024;
+
 /** Exceptions an operator made: host names, addresses and CIDR ranges from MODEL_ALLOWED_HOSTS. */
 export type EgressPolicy = { hosts: ReadonlySet<string>; addresses: BlockList };
 
@@ -105,7 +108,11 @@ export function guardedFetch(policy: EgressPolicy = DEFAULT_EGRESS): typeof fetc
 		return new Promise<Response>((resolve, reject) => {
 			const request = client.request(url, { method: init.method ?? 'GET', headers, lookup: guardedLookup(policy), signal: init.signal ?? undefined }, (reply) => {
 				const chunks: Buffer[] = [];
-				reply.on('data', (chunk: Buffer) => chunks.push(chunk));
+				let bytes = 0;
+				reply.on('data', (chunk: Buffer) => {
+					chunks.push(chunk);
+					if ((bytes += chunk.length) > MAX_REPLY_BYTES) request.destroy(new Error(`answered more than ${MAX_REPLY_BYTES / 1024 / 1024} MiB`));
+				});
 				reply.on('error', reject);
 				reply.on('end', () => {
 					const status = reply.statusCode ?? 0;
