@@ -84,14 +84,14 @@ const requestLog: Handle = async ({ event, resolve }) => {
 
 /**
  * The app's body limits (JSON_BODY_LIMIT, FORM_BODY_LIMIT; none for streamed imports): a handler
- * reading a body over its limit fails with a 413. The connection is closed after it, since the
- * rest of that body is never read.
+ * reading a body over its limit fails with a 413, which goes out once the rest of that body has
+ * been read and dropped (so the client, still sending, can hear it).
  */
 const bodyLimit: Handle = async ({ event, resolve }) => {
 	const limited = limitRequest(event.request, event.route.id, runtime.config().bodyLimits);
 	event.request = limited.request;
 	const response = await resolve(event);
-	if (limited.overLimit()) response.headers.set('connection', 'close');
+	await limited.settled();
 	return response;
 };
 

@@ -18,8 +18,11 @@ export type SizeSetting = { bytes: number; text: string };
 /** Routes whose handlers stream the body to its destination: memory does not grow with it, so no limit. */
 const STREAMED_ROUTES: ReadonlySet<string> = new Set(['/api/v1/imports/[kind]']);
 
-/** How much of an over-limit body is still read and dropped, so the client hears the 413 instead of a reset. */
-const DRAIN_BYTES = 8 * 1024 * 1024;
+/**
+ * How much of an over-limit body is still read and dropped before the 413 goes out, so a client
+ * that is still sending hears the answer instead of a broken pipe; past this the connection is cut.
+ */
+const DRAIN_BYTES = 16 * 1024 * 1024;
 
 export type BodyLimit = { bytes: number; message: string };
 
@@ -71,9 +74,13 @@ function fromAdapter(reason: unknown): unknown {
 	);
 }
 
-/** Reads and drops the rest of a refused body, up to DRAIN_BYTES, then lets the connection go. */
+/** A client that stops sending mid-body does not hold its 413 (and the connection) longer than this. */
+const DRAIN_MS = 10_000;
+
+/** Reads and drops the rest of a refused body, up to DRAIN_BYTES or DRAIN_MS, then lets the connection go. */
 async function drain(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
 	let dropped = 0;
+	const timer = setTimeout(() => void reader.cancel('request body over the limit').catch(() => {}), DRAIN_MS);
 	try {
 		while (dropped < DRAIN_BYTES) {
 			const { done, value } = await reader.read();
@@ -82,31 +89,33 @@ async function drain(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<v
 		}
 		await reader.cancel('request body over the limit');
 	} catch {
-		// the client went away: nothing left to drop
+		// cancelled, or the client went away: nothing left to drop
+	} finally {
+		clearTimeout(timer);
 	}
 }
 
-type Limited = { request: Request; overLimit(): boolean };
+/** `settled` resolves once a refused body has been drained (at once when nothing was refused). */
+type Limited = { request: Request; settled(): Promise<void> };
 
 /**
  * `request` with its body counted as it streams: past `limit` (or when its
  * Content-Length already says so, before a byte is read) the read fails with a
  * 413 that handlers pass on as it is. adapter-node's own refusal is reworded to
- * name BODY_SIZE_LIMIT. `overLimit` tells the caller to close the connection.
+ * name BODY_SIZE_LIMIT.
  */
 export function limitRequest(request: Request, routeId: string | null, limits: BodyLimits): Limited {
 	const source = request.body;
-	if (!source) return { request, overLimit: () => false };
+	if (!source) return { request, settled: () => Promise.resolve() };
 	const limit = limitFor(routeId, request.headers.get('content-type'), limits);
 	const declared = Number(request.headers.get('content-length') ?? NaN);
 	const reader = source.getReader();
 	let size = 0;
-	let overLimit = false;
+	let drained = Promise.resolve();
 	const over = (): boolean => limit !== null && Math.max(size, Number.isFinite(declared) ? declared : 0) > limit.bytes;
 	const refuse = (controller: ReadableStreamDefaultController<Uint8Array>): void => {
-		overLimit = true;
 		controller.error(tooLarge(limit!.message));
-		void drain(reader);
+		drained = drain(reader);
 	};
 	const body = new ReadableStream<Uint8Array>({
 		async pull(controller) {
@@ -126,5 +135,5 @@ export function limitRequest(request: Request, routeId: string | null, limits: B
 			return reader.cancel(reason);
 		}
 	});
-	return { request: new Request(request, { body, duplex: 'half' } as RequestInit), overLimit: () => overLimit };
+	return { request: new Request(request, { body, duplex: 'half' } as RequestInit), settled: () => drained };
 }
