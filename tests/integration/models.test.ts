@@ -155,6 +155,8 @@ describe('registering a model version', () => {
 		['model', 'm'.repeat(201), /at most 200/],
 		['apiKeyEnv', 'sk-live-abc123', /environment variable/],
 		['apiKeyEnv', '1_KEY', /environment variable/],
+		['apiKeyEnv', 'DATABASE_URL', /not a model key variable: use a name that starts with MODEL_API_KEY_/],
+		['apiKeyEnv', 'S3_SECRET_ACCESS_KEY', /MODEL_ALLOWED_KEY_VARS/],
 		['temperature', '2.5', /0–2/],
 		['temperature', 'warm', /as a number/],
 		['top_p', '0', /more than 0/],
