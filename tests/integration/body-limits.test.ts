@@ -32,10 +32,10 @@ afterAll(async () => {
 	await cleanup?.();
 });
 
-async function start(env: Record<string, string>): Promise<{ origin: string; cookie: string }> {
+async function start(env: Record<string, string>): Promise<{ origin: string; cookie: string; lines: string[] }> {
 	const server = await startServer({ ...databaseEnv, DEMO_WORKSPACE: 'on', ...env });
 	servers.push(server);
-	return { origin: server.origin, cookie: await signIn(server.origin, 'admin@example.com', 'demo-admin-pass') };
+	return { origin: server.origin, cookie: await signIn(server.origin, 'admin@example.com', 'demo-admin-pass'), lines: server.lines };
 }
 
 /** `count` prompt lines, about 270 bytes each. */
@@ -122,8 +122,9 @@ describe(`request bodies under the README's production command, on ${kind}`, () 
 });
 
 describe(`a server started without BODY_SIZE_LIMIT, on ${kind}`, () => {
-	it('answers an import over adapter-node’s 512K with a 413 that says what to set, streamed or not, never a 500', async () => {
-		const { origin, cookie } = await start({});
+	it('warns at start, and answers an import over adapter-node’s 512K with a 413 that says what to set, streamed or not, never a 500', async () => {
+		const { origin, cookie, lines } = await start({});
+		expect(lines.some((line) => /"BODY_SIZE_LIMIT":"512K".*start with BODY_SIZE_LIMIT=Infinity/.test(line))).toBe(true);
 		const file = promptLines(4_000, 'capped');
 		const url = `${origin}/api/v1/imports/prompts?persona=lynn&name=capped.jsonl`;
 		const declared = await fetch(url, { method: 'POST', headers: { cookie, 'content-type': 'application/x-ndjson' }, body: file });
