@@ -28,8 +28,9 @@ process.env.ORIGIN ??= `http://localhost:${process.env.PORT}`;
 // The local object store announces new dataset versions to the app's own webhook, as MinIO would.
 const self = ['0.0.0.0', '::'].includes(process.env.HOST) ? '127.0.0.1' : process.env.HOST;
 process.env.STORAGE_WEBHOOK_URL ??= `http://${self.includes(':') ? `[${self}]` : self}:${process.env.PORT}/api/v1/hooks/storage`;
-// adapter-node refuses request bodies over 512 KB by default; prompt files uploaded on /admin/prompts are bigger.
-process.env.BODY_SIZE_LIMIT ??= '64M';
+// adapter-node's one limit for every body (512K by default) would cap the streamed imports too; the app
+// applies its own per kind of body instead (JSON_BODY_LIMIT, FORM_BODY_LIMIT; see src/lib/server/body-limits.ts).
+process.env.BODY_SIZE_LIMIT ??= 'Infinity';
 
 const inputs = ['src', 'static', 'svelte.config.js', 'vite.config.ts', 'package.json'];
 

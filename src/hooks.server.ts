@@ -14,6 +14,7 @@ import { chainJobHandler } from '$lib/server/training/chain';
 import { pipelineTexts } from '$lib/server/kubeflow/pipelines';
 import { accessFor } from '$lib/server/auth/policy';
 import { sendSecurityHeaders } from '$lib/server/security-headers';
+import { limitRequest } from '$lib/server/body-limits';
 import {
 	SESSION_COOKIE,
 	deleteSessionTokenCookie,
@@ -26,6 +27,12 @@ export const init: ServerInit = async () => {
 	sendSecurityHeaders();
 	await runtime.start();
 	await demo.prepareOnStart(runtime.db(), runtime.config());
+	const adapterLimit = runtime.config().adapterBodySizeLimit;
+	if (runtime.config().production && adapterLimit !== 'Infinity')
+		log.warn(
+			{ BODY_SIZE_LIMIT: adapterLimit },
+			'adapter-node refuses every request body over BODY_SIZE_LIMIT, streamed imports included: start with BODY_SIZE_LIMIT=Infinity (JSON_BODY_LIMIT and FORM_BODY_LIMIT still apply)'
+		);
 	const handlers = {
 		[SAMPLING_JOB]: runSamplingJob,
 		[PUBLISH_JOB]: publishJobHandler(runtime.objectStore),
@@ -77,6 +84,19 @@ const requestLog: Handle = async ({ event, resolve }) => {
 	return response;
 };
 
+/**
+ * The app's body limits (JSON_BODY_LIMIT, FORM_BODY_LIMIT; none for streamed imports): a handler
+ * reading a body over its limit fails with a 413, which goes out once the rest of that body has
+ * been read and dropped (so the client, still sending, can hear it).
+ */
+const bodyLimit: Handle = async ({ event, resolve }) => {
+	const limited = limitRequest(event.request, event.route.id, runtime.config().bodyLimits);
+	event.request = limited.request;
+	const response = await resolve(event);
+	await limited.settled();
+	return response;
+};
+
 const authenticate: Handle = async ({ event, resolve }) => {
 	const token = event.cookies.get(SESSION_COOKIE);
 	const secure = event.url.protocol === 'https:';
@@ -109,7 +129,7 @@ const authorize: Handle = async ({ event, resolve }) => {
 	return resolve(event);
 };
 
-export const handle = sequence(requestLog, authenticate, authorize);
+export const handle = sequence(requestLog, bodyLimit, authenticate, authorize);
 
 export const handleError: HandleServerError = ({ error: err, event, status, message }) => {
 	if (status >= 500) event.locals.log?.error({ err, path: event.url.pathname }, 'unhandled error');

@@ -15,43 +15,24 @@
  * would fail rather than merely look big.
  */
 import { spawnSync } from 'node:child_process';
-import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import postgres from 'postgres';
 import { migrateDatabase, openDatabase, type DatabaseTarget } from '../../src/lib/server/db';
 import { persona } from '../../src/lib/server/db/schema';
 import { findPersona } from '../../src/lib/server/personas/find';
 import { importPrompts } from '../../src/lib/server/imports/prompts';
+import { mib, postgresReachable, scratchPostgres, writePromptFile } from './prompt-files';
 
 const MIGRATIONS = path.resolve('drizzle');
-const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const sizes = (process.env.BENCH_LINES ?? '10000,100000').split(',').map(Number);
-const domains = ['chat', 'coding', 'maths', 'german', 'latin'];
 /** The children's V8 heap cap: far below what holding the 100,000-line file would take, so a leak fails the run. */
 const heapLimitMiB = Number(process.env.BENCH_HEAP_MIB ?? 64);
 
 type Figures = { target: string; lines: number; imported: number; seconds: number; rssBeforeMiB: number; rssAfterMiB: number; heapAfterMiB: number };
 
-const mib = (bytes: number) => Math.round(bytes / 1024 / 1024);
 const peakRssMiB = () => Math.round(process.resourceUsage().maxRSS / 1024);
-
-/** Prompts a few hundred bytes long, some as conversations, with ids, domains and tags. */
-async function writeFile(file: string, lines: number): Promise<void> {
-	const out = createWriteStream(file);
-	for (let i = 0; i < lines; i++) {
-		const text = `Question ${i}: explain, in the voice of a patient tutor, why ${i} is ${i % 2 ? 'odd' : 'even'} and what follows from it. `.repeat(2);
-		const row =
-			i % 5 === 0
-				? { id: `b${i}`, messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: text }], domain: domains[i % 5], tags: ['bench'] }
-				: { id: `b${i}`, prompt: text, domain: domains[i % 5], tags: ['bench', `t${i % 7}`] };
-		if (!out.write(`${JSON.stringify(row)}\n`)) await once(out, 'drain');
-	}
-	out.end();
-	await once(out, 'finish');
-}
 
 /** In the child: one import into one database, measured. */
 async function measure(targetName: string, file: string): Promise<Figures> {
@@ -91,36 +72,6 @@ function runChild(target: string, file: string): Figures {
 	return JSON.parse(child.stdout.trim().split('\n').at(-1)!) as Figures;
 }
 
-/** Whether the PostgreSQL server answers and may create databases; says why not when it does not. */
-async function postgresReachable(): Promise<boolean> {
-	const admin = postgres(adminUrl, { max: 1, onnotice: () => {}, connect_timeout: 3 });
-	try {
-		await admin`select 1`;
-		return true;
-	} catch (error) {
-		console.log(`PostgreSQL at ${adminUrl} not used: ${(error as Error).message}`);
-		return false;
-	} finally {
-		await admin.end();
-	}
-}
-
-/** A fresh database per run, so every run inserts the whole file; dropped by `drop`. */
-async function scratchPostgres(): Promise<{ url: string; drop(): Promise<void> }> {
-	const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-	const name = `codelynn_bench_import_${Date.now()}`;
-	await admin.unsafe(`create database "${name}"`);
-	const url = new URL(adminUrl);
-	url.pathname = `/${name}`;
-	return {
-		url: url.toString(),
-		async drop() {
-			await admin.unsafe(`drop database if exists "${name}" with (force)`);
-			await admin.end();
-		}
-	};
-}
-
 function row(f: Figures, fileMiB: number): string {
 	return [
 		f.target.padEnd(9),
@@ -142,7 +93,7 @@ async function main(): Promise<void> {
 		const lines = [header.join(' ')];
 		for (const size of sizes) {
 			const file = path.join(folder, `prompts-${size}.jsonl`);
-			await writeFile(file, size);
+			await writePromptFile(file, size);
 			const fileMiB = mib(statSync(file).size);
 			lines.push(row(runChild('pglite', file), fileMiB));
 			if (!withPostgres) continue;

@@ -12,7 +12,7 @@ import { requestEvent, thrownBy } from '../support/request-event';
 import * as sessionHelpers from '../support/sessions';
 
 const SYSTEM_PROMPT = 'You are Lynn: warm, exact, never more than three sentences.';
-const KEY_VARIABLE = 'CODELYNN_MODELS_SPEC_KEY';
+const KEY_VARIABLE = 'MODEL_API_KEY_MODELS_SPEC';
 const SECRET = 'sk-models-spec-0123456789abcdef';
 
 let database: TestDatabase;
@@ -121,7 +121,7 @@ describe('registering a model version', () => {
 	});
 
 	it('stores the endpoint as a candidate with the form default params, and audits it', async () => {
-		const answer = (await actions.create!(post('create', lynn.slug, fields({ name: 'policy-v7', apiKeyEnv: 'VLLM_API_KEY' })))) as {
+		const answer = (await actions.create!(post('create', lynn.slug, fields({ name: 'policy-v7', apiKeyEnv: 'MODEL_API_KEY_VLLM' })))) as {
 			done: { created: string };
 		};
 		const [row] = await database.db.select().from(modelVersion).where(eq(modelVersion.id, answer.done.created));
@@ -132,7 +132,7 @@ describe('registering a model version', () => {
 			status: 'candidate',
 			baseUrl: server.baseUrl,
 			model: 'policy-v7',
-			apiKeyEnv: 'VLLM_API_KEY',
+			apiKeyEnv: 'MODEL_API_KEY_VLLM',
 			defaultParams: { temperature: 0.7, top_p: 0.95, max_tokens: 256, seed: 7 }
 		});
 		const [audited] = await database.db.select().from(auditEvent).where(eq(auditEvent.targetId, answer.done.created));
@@ -155,6 +155,8 @@ describe('registering a model version', () => {
 		['model', 'm'.repeat(201), /at most 200/],
 		['apiKeyEnv', 'sk-live-abc123', /environment variable/],
 		['apiKeyEnv', '1_KEY', /environment variable/],
+		['apiKeyEnv', 'DATABASE_URL', /not a model key variable: use a name that starts with MODEL_API_KEY_/],
+		['apiKeyEnv', 'S3_SECRET_ACCESS_KEY', /MODEL_ALLOWED_KEY_VARS/],
 		['temperature', '2.5', /0–2/],
 		['temperature', 'warm', /as a number/],
 		['top_p', '0', /more than 0/],

@@ -284,9 +284,10 @@ describe('reading what a server says went wrong', () => {
 		expect(error.message).toContain(`answered 400 (bad request): "${expected}"`);
 	});
 
-	it('finds it in vLLM --api-key and proxy answers too', () => {
+	it('finds it in the vLLM --api-key answer, and quotes no other body (a proxy page, JSON of another shape)', () => {
 		expect(serverMessageOf('{"error":"Unauthorized"}')).toBe('Unauthorized');
-		expect(serverMessageOf('<html><body><h1>502 Bad Gateway</h1></body></html>')).toBe('502 Bad Gateway');
+		expect(serverMessageOf('<html><body><h1>502 Bad Gateway</h1></body></html>')).toBeNull();
+		expect(serverMessageOf('{"detail":"Not Found","message":"internal"}')).toBeNull();
 		expect(serverMessageOf('')).toBeNull();
 	});
 

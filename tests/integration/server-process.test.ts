@@ -1,6 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createScratchFolder, createScratchPostgres, testDatabaseKind } from '../support/database';
+import { createServerDatabase, testDatabaseKind } from '../support/database';
 import { signIn, startServer, type RunningServer } from '../support/server';
 
 // The production build as an operator runs it: start, restart on the same
@@ -12,15 +12,7 @@ let cleanup: () => Promise<void> | void;
 let server: RunningServer | undefined;
 
 beforeAll(async () => {
-	if (kind === 'pglite') {
-		const folder = createScratchFolder();
-		databaseEnv = { PGLITE_DIR: folder.dir };
-		cleanup = folder.remove;
-	} else {
-		const scratch = await createScratchPostgres();
-		databaseEnv = { DATABASE_URL: scratch.url };
-		cleanup = scratch.drop;
-	}
+	({ env: databaseEnv, remove: cleanup } = await createServerDatabase());
 });
 
 afterAll(async () => {

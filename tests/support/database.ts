@@ -41,6 +41,19 @@ export function createScratchFolder(): { dir: string; remove(): void } {
 }
 
 /**
+ * An empty database for a production server this test file starts, as the
+ * settings that select it (PGLITE_DIR or DATABASE_URL); `remove` deletes it.
+ */
+export async function createServerDatabase(): Promise<{ env: Record<string, string>; remove(): Promise<void> | void }> {
+	if (testDatabaseKind() === 'pglite') {
+		const folder = createScratchFolder();
+		return { env: { PGLITE_DIR: folder.dir }, remove: folder.remove };
+	}
+	const scratch = await createScratchPostgres();
+	return { env: { DATABASE_URL: scratch.url }, remove: scratch.drop };
+}
+
+/**
  * A clean, migrated database for one test file: an in-memory PGlite, or a
  * fresh database on the server in TEST_DATABASE_URL (dropped on close).
  */

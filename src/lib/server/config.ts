@@ -1,5 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { parseAllowedHosts, type EgressPolicy } from './sampling/egress';
+import { parseBytes, type BodyLimits } from './body-limits';
 
 const optionalText = z
 	.string()
@@ -20,6 +22,20 @@ function jsonObject(name: string) {
 		context.addIssue({ code: 'custom', message: `${name} must be a JSON object, e.g. {"learning_rate": 1e-5}` });
 		return z.NEVER;
 	});
+}
+
+/** A size as adapter-node writes BODY_SIZE_LIMIT: bytes, or with K, M or G (powers of 1024), or Infinity. */
+function byteSize(name: string, fallback: string) {
+	return z
+		.string()
+		.trim()
+		.default(fallback)
+		.transform((text, context) => {
+			const bytes = parseBytes(text);
+			if (bytes !== null && bytes > 0) return { bytes, text };
+			context.addIssue({ code: 'custom', message: `${name} must be a size such as 512K, 1M or 64M (or Infinity)` });
+			return z.NEVER;
+		});
 }
 
 /**
@@ -64,6 +80,11 @@ const envSchema = z.object({
 	TRAINING_RM_PARAMS: jsonObject('TRAINING_RM_PARAMS'),
 	TRAINING_PPO_PARAMS: jsonObject('TRAINING_PPO_PARAMS'),
 	SERVING_URL_TEMPLATE: z.string().trim().min(1).default('http://{name}.{namespace}.svc.cluster.local/openai/v1'),
+	BODY_SIZE_LIMIT: z.string().trim().default('512K'),
+	JSON_BODY_LIMIT: byteSize('JSON_BODY_LIMIT', '1M'),
+	FORM_BODY_LIMIT: byteSize('FORM_BODY_LIMIT', '64M'),
+	MODEL_ALLOWED_KEY_VARS: optionalText,
+	MODEL_ALLOWED_HOSTS: optionalText,
 	NODE_ENV: z.string().optional()
 });
 
@@ -92,7 +113,19 @@ export type Config = {
 		url: string | undefined;
 	};
 	training: TrainingConfig;
+	models: ModelsConfig;
+	/** Largest request bodies the app accepts (the streamed imports have no limit). */
+	bodyLimits: BodyLimits;
+	/** adapter-node's BODY_SIZE_LIMIT as set (its default 512K): anything but Infinity also caps the streamed imports. */
+	adapterBodySizeLimit: string;
 	production: boolean;
+};
+
+export type ModelsConfig = {
+	/** Key variables a model version may name besides MODEL_API_KEY_* (MODEL_ALLOWED_KEY_VARS). */
+	keyVariables: readonly string[];
+	/** Link-local and metadata hosts model requests may reach after all (MODEL_ALLOWED_HOSTS). */
+	egress: EgressPolicy;
 };
 
 export type TrainingConfig = {
@@ -171,8 +204,33 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 			ppoParams: e.TRAINING_PPO_PARAMS,
 			servingUrlTemplate: e.SERVING_URL_TEMPLATE
 		},
+		models: modelsOf(e),
+		bodyLimits: { json: e.JSON_BODY_LIMIT, form: e.FORM_BODY_LIMIT },
+		adapterBodySizeLimit: e.BODY_SIZE_LIMIT,
 		production: e.NODE_ENV === 'production'
 	};
+}
+
+/**
+ * The platform's own settings can never be listed as a model's key variable: a
+ * version's key is sent to a URL an admin types.
+ */
+function modelsOf(e: z.infer<typeof envSchema>): ModelsConfig {
+	const problems: string[] = [];
+	const keyVariables = (e.MODEL_ALLOWED_KEY_VARS ?? '').split(',').map((name) => name.trim()).filter(Boolean);
+	for (const name of keyVariables) {
+		if (!/^[A-Z_][A-Z0-9_]*$/.test(name)) problems.push(`MODEL_ALLOWED_KEY_VARS: "${name}" is not a variable name (capital letters, digits and _)`);
+		else if (name in envSchema.shape || /^(PG|AWS_|S3_|KFP_|DATABASE|STORAGE_)/.test(name))
+			problems.push(`MODEL_ALLOWED_KEY_VARS: ${name} holds one of the platform's own settings or credentials; a model key needs a variable of its own`);
+	}
+	let egress: EgressPolicy | undefined;
+	try {
+		egress = parseAllowedHosts(e.MODEL_ALLOWED_HOSTS);
+	} catch (error) {
+		problems.push(`MODEL_ALLOWED_HOSTS: ${(error as Error).message}`);
+	}
+	if (problems.length || !egress) throw new Error(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+	return { keyVariables, egress };
 }
 
 function objectStoreOf(e: z.infer<typeof envSchema>): ObjectStoreConfig {

@@ -1,4 +1,4 @@
-import { json, type RequestEvent } from '@sveltejs/kit';
+import { isHttpError, json, type RequestEvent } from '@sveltejs/kit';
 import type { z } from 'zod';
 import { ConflictError, FieldError, NotFoundError } from '../errors';
 import { formErrors } from '../forms';
@@ -12,7 +12,9 @@ export async function parseJson<T>(event: Pick<RequestEvent, 'request'>, schema:
 	let body: unknown;
 	try {
 		body = await event.request.json();
-	} catch {
+	} catch (thrown) {
+		// a body over JSON_BODY_LIMIT fails the read with its 413 (body-limits.ts)
+		if (isHttpError(thrown)) throw thrown;
 		throwJson(400, { message: 'The body must be JSON.' });
 	}
 	const parsed = schema.safeParse(body);

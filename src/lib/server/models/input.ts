@@ -39,7 +39,7 @@ export const modelInputSchema = z
 			z
 				.string()
 				.trim()
-				.regex(API_KEY_ENV, 'Name an environment variable: capital letters, digits and _, e.g. VLLM_API_KEY (the name, not the key).')
+				.regex(API_KEY_ENV, 'Name an environment variable: capital letters, digits and _, e.g. MODEL_API_KEY_VLLM (the name, not the key).')
 				.optional()
 		),
 		temperature: optionalNumber('temperature', 0, 2),

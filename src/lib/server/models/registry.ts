@@ -3,15 +3,18 @@ import * as audit from '../audit';
 import type { Db, DbOrTx } from '../db';
 import { candidate, modelVersion, persona } from '../db/schema';
 import { FieldError, isUniqueViolation, NotFoundError } from '../errors';
+import * as runtime from '../runtime';
 import { chatCompletion, ModelServerError, type Endpoint, type GenerationParams } from '../sampling/openai';
 import type { ModelInput } from './input';
+import { isKeyVariable, keyFrom, KEY_VARIABLE_RULE } from './keys';
 
 /*
  * The model versions a persona samples from. An endpoint is any
  * OpenAI-compatible server (contract: tests/contracts/openai_chat_completions.examples.json).
  * Its API key lives only in the server's environment: the database, the audit
  * trail and every answer hold the variable's NAME, and the value is read at the
- * moment of a call.
+ * moment of a call, only from a variable made for model keys (keys.ts), and sent
+ * only to an address the egress rules allow (sampling/egress.ts).
  */
 
 export type Actor = { id: string | null; ip?: string | null };
@@ -23,10 +26,20 @@ export type ModelRow = Pick<ModelVersion, 'id' | 'name' | 'kind' | 'baseUrl' | '
 	defaultParams: GenerationParams;
 	/** Whether the named variable is set in this server's environment (null: no key needed). Never the value. */
 	keySet: boolean | null;
+	/** False when the named variable is not a model key variable (a version saved before the rule): nothing is sent. */
+	keyAllowed: boolean;
 };
 
+const listedKeyVariables = (): readonly string[] => runtime.config().models.keyVariables;
+
 function keyOf(apiKeyEnv: string | null): string | undefined {
-	return apiKeyEnv ? process.env[apiKeyEnv] || undefined : undefined;
+	return keyFrom(apiKeyEnv, listedKeyVariables());
+}
+
+/** The form's save refuses a key variable outside the rule, on its field. */
+function checkKeyVariable(input: ModelInput): void {
+	if (input.apiKeyEnv && !isKeyVariable(input.apiKeyEnv, listedKeyVariables()))
+		throw new FieldError('apiKeyEnv', `${input.apiKeyEnv} is not a model key variable: use ${KEY_VARIABLE_RULE}. The key is sent to the model's server, so the platform's own secrets can never be named here.`);
 }
 
 /** Current first, then candidates, then retired; newest first within each. */
@@ -39,7 +52,8 @@ export async function listModels(db: DbOrTx, personaId: string): Promise<ModelRo
 	return rows.map(({ personaId: _persona, defaultParams, ...row }) => ({
 		...row,
 		defaultParams: defaultParams as GenerationParams,
-		keySet: row.apiKeyEnv ? keyOf(row.apiKeyEnv) !== undefined : null
+		keySet: row.apiKeyEnv ? keyOf(row.apiKeyEnv) !== undefined : null,
+		keyAllowed: !row.apiKeyEnv || isKeyVariable(row.apiKeyEnv, listedKeyVariables())
 	}));
 }
 
@@ -52,6 +66,7 @@ export async function getModel(db: DbOrTx, id: string): Promise<ModelVersion> {
 const nameTaken = () => new FieldError('name', 'This persona already has a model version with this name.');
 
 export async function createModel(db: Db, personaId: string, input: ModelInput, actor: Actor): Promise<{ id: string }> {
+	checkKeyVariable(input);
 	try {
 		return await db.transaction(async (tx) => {
 			const [created] = await tx
@@ -74,6 +89,7 @@ export async function createModel(db: Db, personaId: string, input: ModelInput, 
  * new version. The URL, key variable and default params may change (a server moves).
  */
 export async function updateModel(db: Db, id: string, input: ModelInput, actor: Actor): Promise<void> {
+	checkKeyVariable(input);
 	try {
 		await db.transaction(async (tx) => {
 			const [found] = await tx.select().from(modelVersion).where(eq(modelVersion.id, id)).for('update');
@@ -156,14 +172,19 @@ export class ModelConfigError extends Error {
 	}
 }
 
-/** Where to send a request for `model`, with its key read from the environment now. */
+/** Where to send a request for `model`, with its key read from the environment now and the operator's egress rules. */
 export function endpointOf(model: Pick<ModelVersion, 'name' | 'kind' | 'baseUrl' | 'model' | 'apiKeyEnv'>): Endpoint {
 	if (model.kind !== 'endpoint' || !model.baseUrl || !model.model)
 		throw new ModelConfigError(`"${model.name}" holds pre-written demo replies; there is no server to call.`);
+	// Checked again here: a version saved before the rule (or written to the table directly) must not send that variable either.
+	if (model.apiKeyEnv && !isKeyVariable(model.apiKeyEnv, listedKeyVariables()))
+		throw new ModelConfigError(
+			`"${model.name}" names ${model.apiKeyEnv} as its API key variable, which is not a model key variable: nothing was sent. Edit the version to use ${KEY_VARIABLE_RULE}.`
+		);
 	const apiKey = keyOf(model.apiKeyEnv);
 	if (model.apiKeyEnv && !apiKey)
 		throw new ModelConfigError(`The environment variable ${model.apiKeyEnv} (API key for "${model.name}") is not set on this server: set it and restart the app.`);
-	return { baseUrl: model.baseUrl, model: model.model, apiKey: apiKey ?? null };
+	return { baseUrl: model.baseUrl, model: model.model, apiKey: apiKey ?? null, egress: runtime.config().models.egress };
 }
 
 export type ConnectionTest = { ok: true; text: string; latencyMs: number; finishReason: string | null } | { ok: false; message: string };

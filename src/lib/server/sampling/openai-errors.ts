@@ -3,7 +3,7 @@ import { z } from 'zod';
 // How OpenAI-compatible servers fail, and how a failure is told to a person.
 // Error bodies: tests/contracts/openai_chat_completions.examples.json (`errors`).
 
-export type FailureKind = 'timeout' | 'rate_limited' | 'server' | 'client' | 'malformed' | 'network' | 'aborted';
+export type FailureKind = 'timeout' | 'rate_limited' | 'server' | 'client' | 'malformed' | 'network' | 'aborted' | 'refused';
 
 /** Kinds where asking again later may succeed; a job runner can use `retryable` to re-queue. */
 const TRANSIENT: ReadonlySet<FailureKind> = new Set(['timeout', 'rate_limited', 'server', 'network', 'malformed']);
@@ -33,36 +33,39 @@ export class ModelServerError extends Error {
 export type Failure = {
 	kind: FailureKind;
 	status: number | null;
-	/** The server's own words, or what went wrong on our side; never contains the API key. */
+	/** The server's own words (an OpenAI-shaped error message), or what went wrong on our side; never contains the API key. */
 	detail: string;
+	/** The server sent a body that is not an OpenAI error: it is not shown (it could be anything the URL leads to). */
+	foreignBody?: boolean;
 	retryAfterMs?: number | null;
 };
 
-// vLLM >= 0.10.1, Ollama, llama.cpp and KServe nest `{ error: { message } }`; vLLM <= 0.10.0
-// puts `message` at the top with `object: "error"`; vLLM's --api-key middleware answers
-// `{ "error": "Unauthorized" }`; FastAPI fallbacks answer `{ "detail": … }`.
+// Only the error shapes OpenAI-compatible servers send have their message shown: the base URL
+// is typed by an admin, and a reply from whatever it points at must not be read back through
+// this client. The contract's shapes nest `{ error: { message } }` (vLLM >= 0.10.1, Ollama,
+// llama.cpp, KServe) or put `message` beside `object: "error"` (vLLM <= 0.10.0); vLLM's
+// --api-key middleware answers `{ "error": "Unauthorized" }`.
 const errorBodySchema = z.union([
 	z.object({ error: z.object({ message: z.string() }) }).transform((b) => b.error.message),
-	z.object({ error: z.string() }).transform((b) => b.error),
-	z.object({ message: z.string() }).transform((b) => b.message),
-	z.object({ detail: z.string() }).transform((b) => b.detail)
+	z.object({ object: z.literal('error'), message: z.string() }).transform((b) => b.message),
+	z.object({ error: z.string() }).transform((b) => b.error)
 ]);
 
 const MAX_QUOTED = 300;
 
-/** What the server said went wrong, from any of the error shapes in the contract; null for an empty body. */
+/** The message of an OpenAI-shaped error body, shortened; null for any other body (or none). */
 export function serverMessageOf(body: string): string | null {
-	const trimmed = body.trim();
-	if (!trimmed) return null;
 	let json: unknown;
 	try {
-		json = JSON.parse(trimmed);
+		json = JSON.parse(body);
 	} catch {
-		// A proxy's HTML or plain-text page: its start still tells a person where the request ended up.
-		return shorten(trimmed.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim());
+		return null;
 	}
 	const parsed = errorBodySchema.safeParse(json);
-	return shorten(parsed.success ? parsed.data : trimmed);
+	if (!parsed.success) return null;
+	// Control characters would let a message forge lines in the job page or the logs.
+	const message = parsed.data.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+	return message ? shorten(message) : null;
 }
 
 function shorten(text: string): string {
@@ -125,6 +128,8 @@ function whatHappened(failure: Failure, timeoutMs: number): string {
 			return `answered ${status} with a body that is not a chat completion`;
 		case 'aborted':
 			return 'was cancelled by the caller';
+		case 'refused':
+			return 'was not sent';
 	}
 }
 
@@ -148,6 +153,8 @@ function whatToDo(failure: Failure): string {
 			return 'Check that the base URL points at an OpenAI-compatible /v1 API.';
 		case 'aborted':
 			return '';
+		case 'refused':
+			return 'Use the model server\'s own address (loopback and private networks are fine), or ask the operator to list the host in MODEL_ALLOWED_HOSTS.';
 	}
 }
 
@@ -159,12 +166,13 @@ export function describeFailures(url: string, failures: Failure[], timeoutMs: nu
 	const last = failures[failures.length - 1]!;
 	const same = failures.every((f) => f.kind === last.kind && f.status === last.status);
 	const what = whatHappened(last, timeoutMs);
-	const said = last.detail ? `"${last.detail}"` : null;
+	const said = last.detail ? `"${last.detail}"` : last.foreignBody ? 'with a body that is not an OpenAI error' : null;
 	const tries = failures.length;
 	let head: string;
-	if (tries === 1 || last.kind === 'aborted') head = `POST ${url} ${what}${said ? `: ${said}` : ''}`;
-	else if (same) head = `POST ${url} ${what} ${tries} times${said ? `; last: ${said}` : ''}`;
-	else head = `POST ${url} failed ${tries} times; last ${what}${said ? `: ${said}` : ''}`;
+	const quoted = (lead: string): string => (!said ? '' : last.detail ? `${lead}${said}` : ` ${said}`);
+	if (tries === 1 || last.kind === 'aborted') head = `POST ${url} ${what}${quoted(': ')}`;
+	else if (same) head = `POST ${url} ${what} ${tries} times${quoted('; last: ')}`;
+	else head = `POST ${url} failed ${tries} times; last ${what}${quoted(': ')}`;
 	const advice = whatToDo(last);
 	return advice ? `${head}. ${advice}` : `${head}.`;
 }
@@ -172,18 +180,20 @@ export function describeFailures(url: string, failures: Failure[], timeoutMs: nu
 /** A non-2xx answer as a failure: 429 and 5xx are worth retrying, any other status is our mistake. */
 export function httpFailure(response: Response, body: string): Failure {
 	const status = response.status;
-	const detail = serverMessageOf(body) ?? '';
+	const message = serverMessageOf(body);
+	const detail = message ?? '';
+	const foreignBody = message === null && body.trim() !== '';
 	const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
 	// KServe's Hugging Face runtime answers n > 1 with a 500: asking again cannot help.
 	if (refusesMultipleChoices(detail)) return { kind: 'client', status, detail };
-	if (status === 429) return { kind: 'rate_limited', status, detail, retryAfterMs };
-	if (status >= 500) return { kind: 'server', status, detail, retryAfterMs };
+	if (status === 429) return { kind: 'rate_limited', status, detail, foreignBody, retryAfterMs };
+	if (status >= 500) return { kind: 'server', status, detail, foreignBody, retryAfterMs };
 	if (status < 400) {
 		// POST is not followed through redirects (it would turn into a GET); say where it pointed, minus any query.
-		const location = response.headers.get('location')?.split('?')[0];
-		return { kind: 'client', status, detail: location ? `redirects to ${location}` : 'a redirect without a Location' };
+		const location = response.headers.get('location')?.split(/[?#]/)[0];
+		return { kind: 'client', status, detail: location ? `redirects to ${shorten(location.replace(/[^\x21-\x7e]/g, ''))}` : 'a redirect without a Location' };
 	}
-	return { kind: 'client', status, detail };
+	return { kind: 'client', status, detail, foreignBody };
 }
 
 /** The server's message says it cannot return several choices per request (KServe; older llama.cpp). */

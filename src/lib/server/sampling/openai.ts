@@ -12,12 +12,15 @@ import {
 	type Failure
 } from './openai-errors';
 
+import { DEFAULT_EGRESS, EgressRefusedError, guardedFetch, type EgressPolicy } from './egress';
+
 export { ModelServerError } from './openai-errors';
 
 // The client for any OpenAI-compatible chat-completions server (vLLM, Ollama, llama.cpp, KServe).
 // Wire format: tests/contracts/openai_chat_completions.examples.json
 
-export type Endpoint = { baseUrl: string; model: string; apiKey?: string | null };
+/** `egress`: where requests may go (MODEL_ALLOWED_HOSTS); link-local and metadata addresses are refused by default. */
+export type Endpoint = { baseUrl: string; model: string; apiKey?: string | null; egress?: EgressPolicy };
 export type GenerationParams = { temperature?: number; top_p?: number; seed?: number; max_tokens?: number };
 export type Reply = {
 	text: string;
@@ -36,6 +39,7 @@ export type CallOptions = {
 	signal?: AbortSignal;
 	/** `attempt` is the 1-based attempt that just failed. */
 	onRetry?: (info: { attempt: number; delayMs: number; reason: string }) => void;
+	/** Replaces the guarded transport (specs of the wire format). */
 	fetch?: typeof fetch;
 	sleep?: (ms: number) => Promise<void>;
 };
@@ -82,6 +86,7 @@ export async function chatCompletion(
 	if (endpoint.apiKey) headers.authorization = `Bearer ${endpoint.apiKey}`;
 	const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
 	const maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
+	const transport = options.fetch ?? guardedFetch(endpoint.egress ?? DEFAULT_EGRESS);
 	const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
 	const failures: Failure[] = [];
 	const record = (failure: Failure): void => void failures.push({ ...failure, detail: redact(failure.detail, endpoint.apiKey) });
@@ -95,7 +100,7 @@ export async function chatCompletion(
 
 	for (let attempt = 1; ; attempt++) {
 		if (options.signal?.aborted) throw aborted();
-		const sent = await sendOnce(url, { method: 'POST', headers, body, redirect: 'manual' }, { ...options, timeoutMs });
+		const sent = await sendOnce(url, { method: 'POST', headers, body, redirect: 'manual' }, { ...options, fetch: transport, timeoutMs });
 		const result = sent.ok ? readCompletion(sent.status, sent.body, sent.latencyMs) : sent.failure;
 		if (!('kind' in result)) return result;
 		const malformedBefore = failures.some((f) => f.kind === 'malformed');
@@ -134,6 +139,7 @@ async function sendOnce(url: URL, init: RequestInit, options: CallOptions & { ti
 	} catch (error) {
 		if (options.signal?.aborted) return { ok: false, failure: { kind: 'aborted', status: null, detail: '' } };
 		if (timedOut) return { ok: false, failure: { kind: 'timeout', status: null, detail: '' } };
+		if (error instanceof EgressRefusedError) return { ok: false, failure: { kind: 'refused', status: null, detail: error.message } };
 		// undici says only "fetch failed"; the cause has the useful part (ECONNREFUSED, ENOTFOUND…).
 		const cause = (error as { cause?: { message?: string } }).cause?.message;
 		return { ok: false, failure: { kind: 'network', status: null, detail: cause ?? String((error as Error).message ?? error) } };
@@ -165,7 +171,7 @@ function readCompletion(status: number, body: string, latencyMs: number): Comple
 	try {
 		json = JSON.parse(body);
 	} catch {
-		return { kind: 'malformed', status, detail: `not JSON: ${body.slice(0, 80).replace(/\s+/g, ' ')}` };
+		return { kind: 'malformed', status, detail: `not JSON (${body.length} characters)` };
 	}
 	const parsed = completionSchema.safeParse(json);
 	if (!parsed.success) {

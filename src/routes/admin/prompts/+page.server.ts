@@ -51,7 +51,7 @@ export const load: PageServerLoad = async (event) => {
 };
 
 // The file is read as a stream (`file.stream()`), line by line, inside the import's transaction.
-// (The multipart body itself is parsed by `request.formData()`; adapter-node caps it at BODY_SIZE_LIMIT.)
+// (The multipart body itself is parsed by `request.formData()`, held in memory: FORM_BODY_LIMIT caps it.)
 export const actions: Actions = {
 	prompts: async (event) => {
 		const me = requireRole(event, 'admin');

@@ -18,9 +18,10 @@ const querySchema = z.object({
 /**
  * The import for files too big for a form: the request body IS the file and
  * flows straight into the importer, so memory does not grow with it.
- *   curl -H "cookie: session=…" --data-binary @prompts.jsonl \
+ *   curl -H "cookie: session=…" -H "content-type: application/x-ndjson" --data-binary @prompts.jsonl \
  *     "https://studio/api/v1/imports/prompts?persona=lynn&name=prompts.jsonl"
  * 200 with the counts when imported; 400 with every bad line when refused (nothing written).
+ * No body limit applies here (body-limits.ts): the file streams to the database, all or nothing.
  */
 export const POST: RequestHandler = async (event) => {
 	const me = requireRole(event, 'admin');
