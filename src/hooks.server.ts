@@ -13,6 +13,7 @@ import { CHAIN_JOB } from '$lib/server/training/chain-key';
 import { chainJobHandler } from '$lib/server/training/chain';
 import { pipelineTexts } from '$lib/server/kubeflow/pipelines';
 import { accessFor } from '$lib/server/auth/policy';
+import { refuseUnreadableForms } from '$lib/server/forms';
 import {
 	SESSION_COOKIE,
 	deleteSessionTokenCookie,
@@ -107,7 +108,7 @@ const authorize: Handle = async ({ event, resolve }) => {
 	return resolve(event);
 };
 
-export const handle = sequence(requestLog, authenticate, authorize);
+export const handle = sequence(requestLog, authenticate, authorize, refuseUnreadableForms);
 
 export const handleError: HandleServerError = ({ error: err, event, status, message }) => {
 	if (status >= 500) event.locals.log?.error({ err, path: event.url.pathname }, 'unhandled error');
