@@ -127,7 +127,7 @@ describe('form actions: a field error, nothing written', () => {
 	it('a NUL in a display name', async () => {
 		const before = await rows(user);
 		const fields = { email: 'nul-name@example.com', displayName: NUL, role: 'annotator', password: 'a-long-password' };
-		const result = await userActions.create(form('/admin/users?/create', '/admin/users', admin, fields));
+		const result = await userActions.create!(form('/admin/users?/create', '/admin/users', admin, fields));
 		expect(result).toMatchObject({ status: 400, data: { errors: { displayName: expect.stringMatching(/NUL/) } } });
 		expect(await rows(user)).toBe(before);
 	});
@@ -138,7 +138,7 @@ describe('form actions: a field error, nothing written', () => {
 		await gold.saveRevision(database.db, { goldExampleId: example.id, authorId: annotator.id, baseRevision: 1, text: 'An edited reply.' });
 		await gold.submitForReview(database.db, { goldExampleId: example.id, authorId: annotator.id, revision: 2 });
 		const before = await rows(goldReview);
-		const result = await reviewActions.reject(form(`/review/${example.id}?/reject`, '/review/[id]', reviewer, { revision: '2', comment: NUL }, { id: example.id }));
+		const result = await reviewActions.reject!(form(`/review/${example.id}?/reject`, '/review/[id]', reviewer, { revision: '2', comment: NUL }, { id: example.id }));
 		expect(result).toMatchObject({ status: 400, data: { errors: { comment: expect.stringMatching(/NUL/) } } });
 		expect(await rows(goldReview)).toBe(before);
 	});
@@ -176,7 +176,7 @@ describe('imports: the line is named, nothing is imported', () => {
 			const before = await rows(prompt);
 			const upload = new FormData();
 			upload.set('file', new File([file.body], file.name));
-			const result = await promptActions.prompts(requestEvent('/admin/prompts?/prompts', { form: upload, user: admin, routeId: '/admin/prompts' }));
+			const result = await promptActions.prompts!(requestEvent('/admin/prompts?/prompts', { form: upload, user: admin, routeId: '/admin/prompts' }));
 			expect(result).toMatchObject({ status: 400, data: { promptImport: { errors: [{ line: file.line, message: expect.stringMatching(/NUL|surrogate/) }] } } });
 			expect(await rows(prompt)).toBe(before);
 		});
