@@ -37,10 +37,9 @@ type World = {
 	jobId: string;
 	datasetId: string;
 	version: number;
-	goldId: string;
+	gold: { id: string; revision: string };
 	inviteToken: string;
 	pair: { pairId: string; leftCandidateId: string; promptId: string };
-	webhookToken: string;
 };
 
 type Entry = {
@@ -65,10 +64,7 @@ const samplingFields = {
 	domain: '', search: '', withoutOpenPairs: '', limit: '2', strategy: 'temperatures', t1: '0.3', t2: '1.0',
 	temperature: '0.7', n: '2', priority: '0', concurrency: '1', timeoutSeconds: '60', maxTokens: '64'
 };
-const datasetForm = (slug: string): FormFields => {
-	const fields = datasetFields({ name: 'Fuzz set', slug, description: '', spec: defaultSpec() });
-	return Object.fromEntries(Object.entries(fields).map(([name, value]) => [name, value]));
-};
+const datasetForm = (slug: string): FormFields => datasetFields({ name: 'Fuzz set', slug, description: '', spec: defaultSpec() });
 const upload = (name: string, text: string) => new File([text], name);
 
 /** Import bodies with one bad line each; the answer must name that line. */
@@ -153,11 +149,11 @@ const entries: Record<string, Entry> = {
 	'POST /admin/datasets/[id] ?/publish': { as: 'admin', path: (w) => `/admin/datasets/${w.datasetId}?/publish`, form: () => ({}) },
 	'POST /admin/datasets/[id]/v/[version] ?/retry': { as: 'admin', path: (w) => `/admin/datasets/${w.datasetId}/v/${w.version}?/retry`, form: () => ({}) },
 	'POST /admin/datasets/[id]/v/[version] ?/train': { as: 'admin', path: (w) => `/admin/datasets/${w.datasetId}/v/${w.version}?/train`, form: () => ({}) },
-	'POST /review/[id] ?/approve': { as: 'reviewer', path: (w) => `/review/${w.goldId}?/approve`, form: () => ({ revision: '1', comment: 'Fine.' }) },
-	'POST /review/[id] ?/requestChanges': { as: 'reviewer', path: (w) => `/review/${w.goldId}?/requestChanges`, form: () => ({ revision: '1', comment: 'Shorter.' }) },
-	'POST /review/[id] ?/reject': { as: 'reviewer', path: (w) => `/review/${w.goldId}?/reject`, form: () => ({ revision: '1', comment: 'Off persona.' }) },
-	'POST /gold ?/pin': { as: 'admin', path: () => '/gold?/pin', form: (w) => ({ id: w.goldId }) },
-	'POST /gold ?/unpin': { as: 'admin', path: () => '/gold?/unpin', form: (w) => ({ id: w.goldId }) },
+	'POST /review/[id] ?/approve': { as: 'reviewer', path: (w) => `/review/${w.gold.id}?/approve`, form: (w) => ({ revision: w.gold.revision, comment: 'Fine.' }) },
+	'POST /review/[id] ?/requestChanges': { as: 'reviewer', path: (w) => `/review/${w.gold.id}?/requestChanges`, form: (w) => ({ revision: w.gold.revision, comment: 'Shorter.' }) },
+	'POST /review/[id] ?/reject': { as: 'reviewer', path: (w) => `/review/${w.gold.id}?/reject`, form: (w) => ({ revision: w.gold.revision, comment: 'Off persona.' }) },
+	'POST /gold ?/pin': { as: 'admin', path: () => '/gold?/pin', form: (w) => ({ id: w.gold.id }) },
+	'POST /gold ?/unpin': { as: 'admin', path: () => '/gold?/unpin', form: (w) => ({ id: w.gold.id }) },
 	'POST /invite/[token] ?/default': {
 		as: 'anonymous',
 		path: (w) => `/invite/${w.inviteToken}`,
@@ -174,8 +170,8 @@ const entries: Record<string, Entry> = {
 	'POST /api/v1/rank/skips (+server)': { as: 'annotator', path: () => '/api/v1/rank/skips', json: (w) => ({ persona: w.persona, pairId: w.pair.pairId }) },
 	'POST /api/v1/rank/undo (+server)': { as: 'annotator', path: () => '/api/v1/rank/undo', json: (w) => ({ persona: w.persona, clientId: uuid() }) },
 	'POST /api/v1/gold (+server)': { as: 'annotator', path: () => '/api/v1/gold', json: (w) => ({ promptId: w.pair.promptId, sourceCandidateId: w.pair.leftCandidateId }) },
-	'PUT /api/v1/gold/[id] (+server)': { as: 'annotator', path: (w) => `/api/v1/gold/${w.goldId}`, json: () => ({ baseRevision: 1, text: 'An edited reply.' }) },
-	'POST /api/v1/gold/[id]/submit (+server)': { as: 'annotator', path: (w) => `/api/v1/gold/${w.goldId}/submit`, json: () => ({ revision: 1 }) },
+	'PUT /api/v1/gold/[id] (+server)': { as: 'annotator', path: (w) => `/api/v1/gold/${w.gold.id}`, json: (w) => ({ baseRevision: Number(w.gold.revision), text: 'An edited reply.' }) },
+	'POST /api/v1/gold/[id]/submit (+server)': { as: 'annotator', path: (w) => `/api/v1/gold/${w.gold.id}/submit`, json: (w) => ({ revision: Number(w.gold.revision) }) },
 	'POST /api/v1/markdown (+server)': { as: 'annotator', path: () => '/api/v1/markdown', json: () => ({ text: 'Some *markdown*.' }) },
 	'POST /api/v1/imports/[kind] (+server)': {
 		as: 'admin',
@@ -197,12 +193,12 @@ const entries: Record<string, Entry> = {
 		path: () => '/api/v1/hooks/storage',
 		// Every delivery is recorded for diagnosis, refused ones too: that table is allowed to grow, nothing else.
 		writesAnyway: ['storage_event'],
-		cases: (w) => {
+		cases: () => {
 			const event = (key: string, extra: Record<string, unknown> = {}) => ({
 				EventName: 's3:ObjectCreated:Put',
 				Records: [{ eventName: 's3:ObjectCreated:Put', s3: { bucket: { name: 'codelynn' }, object: { key, size: 2, sequencer: '1' } }, ...extra }]
 			});
-			const headers = { authorization: `Bearer ${w.webhookToken}`, 'content-type': 'application/json' };
+			const headers = { authorization: `Bearer ${WEBHOOK_TOKEN}`, 'content-type': 'application/json' };
 			const post = (body: string) => ({ path: '/api/v1/hooks/storage', headers, body });
 			return [
 				{ name: 'NUL in the key', send: post(JSON.stringify(event(`datasets/${NUL}/manifest.json`))) },
@@ -241,6 +237,23 @@ describe.runIf(kind === 'postgres')('the fuzz matrix, against the production bui
 		return isAction ? readAction(response) : readJson(response);
 	}
 
+	/** A pair in the annotator's hand, and a gold example edited from one of its replies, submitted for review. */
+	async function seedGold(persona: string): Promise<Pick<World, 'pair' | 'gold'>> {
+		const call = async (method: string, at: string, body?: unknown) => {
+			const headers = { cookie: cookies.annotator!, 'content-type': 'application/json', origin: server.origin };
+			const response = await fetch(`${server.origin}${at}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+			if (!response.ok) throw new Error(`seeding ${at} failed: ${await response.text()}`);
+			return response.json();
+		};
+		const { pairs } = (await call('GET', `/api/v1/rank/pairs?persona=${persona}`)) as { pairs: Array<{ pairId: string; leftCandidateId: string }> };
+		const [{ pairId, leftCandidateId }] = pairs as [(typeof pairs)[number]];
+		const [prompt] = await sql<Array<{ id: string }>>`select prompt_id as id from pair where id = ${pairId}`;
+		const example = (await call('POST', '/api/v1/gold', { promptId: prompt!.id, sourceCandidateId: leftCandidateId })) as { id: string; revision: number };
+		const saved = (await call('PUT', `/api/v1/gold/${example.id}`, { baseRevision: example.revision, text: 'A gold reply.' })) as { revision: number };
+		await call('POST', `/api/v1/gold/${example.id}/submit`, { revision: saved.revision });
+		return { pair: { pairId, leftCandidateId, promptId: prompt!.id }, gold: { id: example.id, revision: String(saved.revision) } };
+	}
+
 	async function seed(): Promise<World> {
 		const [persona] = await sql<Array<{ slug: string }>>`select slug from persona order by name limit 1`;
 		const [annotator] = await sql<Array<{ id: string }>>`select id from "user" where role = 'annotator' order by created_at limit 1`;
@@ -264,19 +277,8 @@ describe.runIf(kind === 'postgres')('the fuzz matrix, against the production bui
 		const [dataset] = await sql<Array<{ id: string }>>`select id from dataset where slug = 'fuzz-set'`;
 		await admin(`/admin/datasets/${dataset!.id}?/publish`, {});
 		const [version] = await sql<Array<{ version: number }>>`select version from dataset_version where dataset_id = ${dataset!.id}`;
-		const pairs = await fetch(`${server.origin}/api/v1/rank/pairs?persona=${persona!.slug}`, { headers: { cookie: cookies.annotator! } });
-		const [pair] = ((await pairs.json()) as { pairs: Array<{ pairId: string; leftCandidateId: string; promptId?: string }> }).pairs;
-		const [prompt] = await sql<Array<{ id: string }>>`select prompt_id as id from pair where id = ${pair!.pairId}`;
-		const gold = async (method: string, at: string, body: unknown) => {
-			const response = await fetch(`${server.origin}${at}`, { method, headers: { cookie: cookies.annotator!, 'content-type': 'application/json', origin: server.origin }, body: JSON.stringify(body) });
-			if (!response.ok) throw new Error(`seeding ${at} failed: ${await response.text()}`);
-			return response.json() as Promise<{ id?: string }>;
-		};
-		const example = await gold('POST', '/api/v1/gold', { promptId: prompt!.id, sourceCandidateId: pair!.leftCandidateId });
-		await gold('PUT', `/api/v1/gold/${example.id}`, { baseRevision: 1, text: 'A gold reply.' }).catch(() => undefined);
-		const [latest] = await sql<Array<{ revision: number }>>`select max(revision)::int as revision from gold_revision where gold_example_id = ${example.id!}`;
-		await gold('POST', `/api/v1/gold/${example.id}/submit`, { revision: latest!.revision });
-		if (!target || !job || !dataset || !version || !pair || !inviteToken) throw new Error('seeding the matrix world failed');
+		const { pair, gold } = await seedGold(persona!.slug);
+		if (!target || !job || !dataset || !version || !inviteToken) throw new Error('seeding the matrix world failed');
 		return {
 			persona: persona!.slug,
 			userId: target.id,
@@ -285,10 +287,9 @@ describe.runIf(kind === 'postgres')('the fuzz matrix, against the production bui
 			jobId: job.id,
 			datasetId: dataset.id,
 			version: version.version,
-			goldId: example.id!,
+			gold,
 			inviteToken,
-			pair: { pairId: pair.pairId, leftCandidateId: pair.leftCandidateId, promptId: prompt!.id },
-			webhookToken: WEBHOOK_TOKEN
+			pair
 		};
 	}
 
