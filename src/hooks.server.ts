@@ -15,6 +15,7 @@ import { pipelineTexts } from '$lib/server/kubeflow/pipelines';
 import { accessFor } from '$lib/server/auth/policy';
 import { sendSecurityHeaders } from '$lib/server/security-headers';
 import { limitRequest } from '$lib/server/body-limits';
+import { refuseUnreadableForms } from '$lib/server/forms';
 import {
 	SESSION_COOKIE,
 	deleteSessionTokenCookie,
@@ -129,7 +130,7 @@ const authorize: Handle = async ({ event, resolve }) => {
 	return resolve(event);
 };
 
-export const handle = sequence(requestLog, bodyLimit, authenticate, authorize);
+export const handle = sequence(requestLog, bodyLimit, authenticate, authorize, refuseUnreadableForms);
 
 export const handleError: HandleServerError = ({ error: err, event, status, message }) => {
 	if (status >= 500) event.locals.log?.error({ err, path: event.url.pathname }, 'unhandled error');

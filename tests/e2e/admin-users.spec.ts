@@ -196,6 +196,8 @@ test('a password reset in the UI replaces the old password', async ({ browser, p
 	await reset.getByLabel('New password').fill('a-brand-new-password');
 	await reset.getByLabel('Type it again').fill('a-brand-new-password');
 	await reset.getByRole('button', { name: 'Reset password' }).click();
+	// Wait for the answer: "no field error" alone is true before the form has even been sent.
+	await expect(page.getByRole('status')).toContainText('Password reset; they were signed out everywhere');
 	await expect(reset.locator('.field-error')).toHaveCount(0);
 
 	await user.page.goto('/');

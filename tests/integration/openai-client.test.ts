@@ -215,6 +215,15 @@ describe('bodies that are not chat completions', () => {
 		expect(error.message).toContain('choices.0.message.content');
 	});
 
+	it('treats a reply with a NUL character as malformed, naming the field: no candidate could store it', async () => {
+		const body = structuredClone(contract.response_non_streaming_vllm_shape);
+		body.choices[0].message.content = 'half a reply\u0000';
+		const endpoint = { baseUrl: 'http://vllm:8000/v1', model: 'm' };
+		const error = await failureOf(chatCompletion(endpoint, question, {}, fastRetries({ fetch: answering(200, body) })));
+		expect(error.kind).toBe('malformed');
+		expect(error.message).toMatch(/choices\.0\.message\.content: must not contain a NUL/);
+	});
+
 	it('reads both response shapes in the contract', async () => {
 		for (const shape of [contract.response_non_streaming_vllm_shape, contract.response_non_streaming_ollama_shape]) {
 			const completion = await chatCompletion({ baseUrl: 'http://x/v1', model: 'm' }, question, {}, { fetch: answering(200, shape) });

@@ -31,7 +31,19 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
 	return pg?.code === '23505' && (!constraint || (pg.constraint_name ?? pg.constraint) === constraint);
 }
 
-export type PostgresError = { code: string; message: string; hint?: string; constraint_name?: string; constraint?: string };
+export type PostgresError = { code: string; message: string; hint?: string; detail?: string; constraint_name?: string; constraint?: string };
+
+/**
+ * Postgres foreign_key_violation on insert or update: the row the input names
+ * is not there (never was, or was deleted meanwhile). Answers the referenced
+ * table, from the detail both drivers pass on (`… is not present in table "pair".`).
+ */
+export function missingReferenceOf(error: unknown): { table: string } | undefined {
+	const pg = postgresErrorOf(error);
+	if (pg?.code !== '23503') return undefined;
+	const table = pg.detail?.match(/is not present in table "([^"]+)"/)?.[1];
+	return table ? { table } : undefined;
+}
 
 /** The server's error under whatever wrapping the driver and drizzle added. */
 export function postgresErrorOf(error: unknown): PostgresError | undefined {

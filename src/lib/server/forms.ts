@@ -1,4 +1,4 @@
-import { fail, type ActionFailure } from '@sveltejs/kit';
+import { error, fail, isHttpError, type ActionFailure, type Handle } from '@sveltejs/kit';
 import type { z } from 'zod';
 
 export type FieldErrors = Record<string, string>;
@@ -31,3 +31,32 @@ export function rejectForm<V extends Record<string, unknown>>(
 ): ActionFailure<{ errors: FieldErrors; values: V }> {
 	return fail(status, { errors: errors instanceof Error ? formErrors(errors) : errors, values });
 }
+
+/**
+ * A form action's multipart body that cannot be parsed makes `request.formData()`
+ * throw a TypeError ("Failed to parse body as FormData"), which an action would
+ * turn into a 500. Checked once here, for every action present and future: the
+ * body is parsed from a clone (adapter-node has already capped its size) and a
+ * broken one is answered 400 before any action runs.
+ */
+export const refuseUnreadableForms: Handle = async ({ event, resolve }) => {
+	const type = event.request.headers.get('content-type') ?? '';
+	const isForm = /^multipart\/form-data\b/i.test(type);
+	if (event.request.method === 'POST' && isForm && !event.url.pathname.startsWith('/api/')) {
+		const readable = await event.request
+			.clone()
+			.formData()
+			.then(
+				() => true,
+				// a body over FORM_BODY_LIMIT fails the read with the limit's own 413: that answer stands
+				(thrown: unknown) => {
+					const cause = (thrown as { cause?: unknown } | null)?.cause;
+					if (isHttpError(thrown)) throw thrown;
+					if (isHttpError(cause)) throw cause;
+					return false;
+				}
+			);
+		if (!readable) error(400, 'The form could not be read (a malformed multipart body): reload the page and send it again.');
+	}
+	return resolve(event);
+};

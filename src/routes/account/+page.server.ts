@@ -1,5 +1,6 @@
 import { error } from '@sveltejs/kit';
 import { z } from 'zod';
+import { text } from '$lib/server/text';
 import * as runtime from '$lib/server/runtime';
 import * as accounts from '$lib/server/users/accounts';
 import { requireUser } from '$lib/server/auth/guard';
@@ -10,12 +11,11 @@ import type { Actions, PageServerLoad } from './$types';
 
 const passwordChangeSchema = z
 	.object({
-		currentPassword: z
-			.string({ error: 'Enter your current password.' })
+		currentPassword: text({ error: 'Enter your current password.' })
 			.min(1, 'Enter your current password.')
 			.max(256, 'That password is too long.'),
 		newPassword: passwordSchema,
-		confirmPassword: z.string({ error: 'Type the new password again.' }).min(1, 'Type the new password again.')
+		confirmPassword: text({ error: 'Type the new password again.' }).min(1, 'Type the new password again.')
 	})
 	.refine((form) => form.confirmPassword === form.newPassword, {
 		path: ['confirmPassword'],

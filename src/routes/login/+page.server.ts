@@ -1,5 +1,6 @@
 import { redirect } from '@sveltejs/kit';
 import { z } from 'zod';
+import { text } from '$lib/server/text';
 import * as runtime from '$lib/server/runtime';
 import * as accounts from '$lib/server/users/accounts';
 import { describeWait } from '$lib/server/auth/throttle';
@@ -9,7 +10,7 @@ import type { Actions, PageServerLoad } from './$types';
 
 const signInSchema = z.object({
 	email: accounts.emailSchema,
-	password: z.string({ error: 'Enter your password.' }).min(1, 'Enter your password.').max(256, 'That password is too long.')
+	password: text({ error: 'Enter your password.' }).min(1, 'Enter your password.').max(256, 'That password is too long.')
 });
 
 /**

@@ -1,11 +1,10 @@
 import { hash, verify } from '@node-rs/argon2';
-import { z } from 'zod';
+import { text } from '../text';
 
 // argon2id with OWASP's minimum parameters (19 MiB, 2 passes, 1 lane).
 const ARGON2 = { memoryCost: 19456, timeCost: 2, outputLen: 32, parallelism: 1 } as const;
 
-export const passwordSchema = z
-	.string({ error: 'Enter a password.' })
+export const passwordSchema = text({ error: 'Enter a password.' })
 	.min(10, 'Use at least 10 characters.')
 	.max(256, 'Use at most 256 characters.')
 	.refine((value) => value.trim().length > 0, 'The password cannot be only spaces.');

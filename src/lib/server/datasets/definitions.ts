@@ -1,5 +1,6 @@
 import { and, desc, eq, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { text } from '../text';
 import * as audit from '../audit';
 import type { Db, DbOrTx } from '../db';
 import { dataset, datasetVersion, persona } from '../db/schema';
@@ -11,12 +12,11 @@ import { datasetSpecSchema, type DatasetSpec } from './spec';
 export type Actor = { id: string | null; ip?: string | null };
 
 export const datasetInputSchema = z.object({
-	name: z.string().trim().min(1, 'Give the dataset a name.').max(100, 'Keep the name under 100 characters.'),
-	slug: z
-		.string()
+	name: text().trim().min(1, 'Give the dataset a name.').max(100, 'Keep the name under 100 characters.'),
+	slug: text()
 		.trim()
 		.regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'Use lower-case letters, digits and dashes (it becomes part of the object path).'),
-	description: z.string().trim().max(2000).default(''),
+	description: text().trim().max(2000).default(''),
 	spec: datasetSpecSchema
 });
 export type DatasetInput = z.infer<typeof datasetInputSchema>;

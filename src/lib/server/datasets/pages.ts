@@ -77,11 +77,14 @@ export function readDatasetForm(form: FormData, keepSlug?: string): DatasetForm 
 	const fields: DatasetFields = {};
 	const shaped: Record<string, unknown> = {};
 	const notNumbers: FieldErrors = {};
+	const notChecks: FieldErrors = {};
 	const text = (name: string) => {
 		const value = form.get(name);
 		return typeof value === 'string' ? value : '';
 	};
 	for (const name of checkboxFields) {
+		// A browser sends 'on' or leaves the box out; anything else was made by hand and is refused, not read as "off".
+		if (!['on', ''].includes(text(name))) notChecks[name] = 'A checkbox is "on" or left out.';
 		fields[name] = text(name) === 'on' ? 'on' : '';
 		setPath(shaped, name, fields[name] === 'on');
 	}
@@ -101,7 +104,7 @@ export function readDatasetForm(form: FormData, keepSlug?: string): DatasetForm 
 	}
 	if (keepSlug !== undefined) shaped.slug = fields.slug = keepSlug;
 	const parsed = datasetInputSchema.safeParse(shaped);
-	const errors = { ...(parsed.success ? {} : formErrors(parsed.error)), ...notNumbers };
+	const errors = { ...(parsed.success ? {} : formErrors(parsed.error)), ...notNumbers, ...notChecks };
 	return parsed.success && Object.keys(errors).length === 0 ? { fields, input: parsed.data, errors: null } : { fields, input: null, errors };
 }
 

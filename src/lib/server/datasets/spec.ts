@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { text } from '../text';
 
 /**
  * What a dataset is made of: the definition an admin edits, frozen into each
@@ -9,7 +10,7 @@ export type Split = (typeof splits)[number];
 
 export const strengths = [1, 2, 3, 4] as const;
 
-const domain = z.string().regex(/^[a-z][a-z0-9_-]*$/, 'a domain is lower-case letters, digits, - or _');
+const domain = text().regex(/^[a-z][a-z0-9_-]*$/, 'a domain is lower-case letters, digits, - or _');
 const day = z.iso.date('use a date such as 2026-11-27');
 
 export const datasetSpecSchema = z
@@ -56,7 +57,7 @@ export const datasetSpecSchema = z
 			/** Share of prompts (not rows) that go to the test split, in percent. */
 			testPercent: z.number().int().min(0).max(50).default(10),
 			/** Changing it reshuffles which prompts are held out. */
-			seed: z.string().trim().min(1).max(100).default('codelynn')
+			seed: text().trim().min(1).max(100).default('codelynn')
 		})
 	})
 	.superRefine((spec, context) => {

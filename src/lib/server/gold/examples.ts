@@ -1,5 +1,6 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { text } from '../text';
 import * as audit from '../audit';
 import { rowsOf, type Db, type Tx } from '../db';
 import { candidate, goldExample, goldReview, goldRevision, prompt, reviewDecisions } from '../db/schema';
@@ -15,7 +16,7 @@ import type { GoldConflict } from '../../gold/types';
  * revision; nobody reviews their own example.
  */
 
-export const goldTextSchema = z.string({ error: 'Write the reply.' }).max(20_000, 'Keep a gold reply under 20,000 characters.');
+export const goldTextSchema = text({ error: 'Write the reply.' }).max(20_000, 'Keep a gold reply under 20,000 characters.');
 
 export type { GoldConflict } from '../../gold/types';
 
@@ -122,7 +123,7 @@ export async function submitForReview(db: Db, input: { goldExampleId: string; au
 export const reviewInputSchema = z
 	.object({
 		decision: z.enum(reviewDecisions, { error: 'Approve, request changes or reject.' }),
-		comment: z.string().trim().max(4000, 'Keep the comment under 4,000 characters.').optional()
+		comment: text().trim().max(4000, 'Keep the comment under 4,000 characters.').optional()
 	})
 	.refine((r) => r.decision === 'approved' || (r.comment && r.comment.length > 0), {
 		path: ['comment'],

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, gte, ilike, isNotNull, lt, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
+import { text } from '../text';
 import * as audit from '../audit';
 import type { Db, DbOrTx } from '../db';
 import { goldExample, goldStatuses, prompt, user, type ChatMessage } from '../db/schema';
@@ -23,14 +24,12 @@ export function goldQuerySchemaFor(defaults: { status: GoldStatusFilter; dir: 'a
 	return z.preprocess(
 		(input) => (input instanceof URLSearchParams ? Object.fromEntries(input) : input && typeof input === 'object' ? input : {}),
 		z.object({
-			q: z
-				.string()
+			q: text()
 				.transform((value) => value.trim().slice(0, 200))
 				.catch(''),
 			status: z.enum(goldStatusFilters).catch(defaults.status),
 			author: z.uuid().optional().catch(undefined),
-			domain: z
-				.string()
+			domain: text()
 				.regex(/^[a-z][a-z0-9_-]*$/)
 				.optional()
 				.catch(undefined),

@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import { and, eq, inArray, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { cleanJson, text } from '../text';
 import * as audit from '../audit';
 import type { Db, Tx } from '../db';
 import { candidate, modelVersion, prompt } from '../db/schema';
@@ -24,17 +25,17 @@ import { conversationSchema, externalIdSchema } from './prompts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Generation parameters as the generator reports them; unknown keys are kept as they are. */
-const paramsSchema = z.looseObject(
+/** Generation parameters as the generator reports them; unknown keys are kept as they are (jsonb), so every string in them is checked. */
+const paramsSchema = cleanJson(z.looseObject(
 	{
 		temperature: z.number('temperature must be a number').min(0).max(10).optional(),
 		top_p: z.number('top_p must be a number').min(0).max(1).optional(),
 		seed: z.int('seed must be a whole number').optional(),
 		max_tokens: z.int('max_tokens must be a whole number').positive().optional(),
-		finish_reason: z.string('finish_reason must be text').min(1).optional()
+		finish_reason: text('finish_reason must be text').min(1).optional()
 	},
 	'params must be an object'
-);
+));
 
 const candidateLineSchema = z.preprocess(
 	lines.withoutNulls,
@@ -42,10 +43,10 @@ const candidateLineSchema = z.preprocess(
 		.object(
 			{
 				prompt_id: externalIdSchema.optional(),
-				prompt: z.string('prompt must be text').refine((text) => text.trim() !== '', 'prompt is empty').optional(),
+				prompt: text('prompt must be text').refine((text) => text.trim() !== '', 'prompt is empty').optional(),
 				messages: conversationSchema.optional(),
-				model: z.string('model must name a model version').trim().min(1, 'model is empty'),
-				completion: z.string('completion must be text').refine((text) => text.trim() !== '', 'completion is empty'),
+				model: text('model must name a model version').trim().min(1, 'model is empty'),
+				completion: text('completion must be text').refine((text) => text.trim() !== '', 'completion is empty'),
 				params: z.preprocess(lines.withoutNulls, paramsSchema).optional()
 			},
 			'expected a JSON object'

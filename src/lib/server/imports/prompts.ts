@@ -11,6 +11,7 @@
  */
 import { and, eq, inArray, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { text } from '../text';
 import * as audit from '../audit';
 import type { Db, Tx } from '../db';
 import { prompt, type ChatMessage } from '../db/schema';
@@ -28,7 +29,7 @@ const nonBlank = (text: string) => text.trim() !== '';
 const messageSchema = z.object(
 	{
 		role: z.enum(['system', 'user', 'assistant'], 'role must be "system", "user" or "assistant"'),
-		content: z.string('content must be text').refine(nonBlank, 'content is empty')
+		content: text('content must be text').refine(nonBlank, 'content is empty')
 	},
 	'each turn must be an object {"role", "content"}'
 );
@@ -41,13 +42,13 @@ export const conversationSchema = z
 
 /** The id a row had where it came from: text, or a whole number read as text. */
 export const externalIdSchema = z
-	.union([z.string(), z.int()], 'id must be text or a whole number')
+	.union([text(), z.int()], 'id must be text or a whole number')
 	.transform((id) => String(id).trim())
-	.pipe(z.string().min(1, 'id is empty').max(200, 'id is longer than 200 characters'));
+	.pipe(text().min(1, 'id is empty').max(200, 'id is longer than 200 characters'));
 
 /** Exactly one of `prompt` (a single user turn) or `messages`; answers the conversation. */
 export const promptOrMessages = {
-	prompt: z.string('prompt must be text').refine(nonBlank, 'prompt is empty').optional(),
+	prompt: text('prompt must be text').refine(nonBlank, 'prompt is empty').optional(),
 	messages: conversationSchema.optional()
 };
 
@@ -66,11 +67,10 @@ const promptLineSchema = z.preprocess(
 			{
 				...promptOrMessages,
 				id: externalIdSchema.optional(),
-				domain: z
-					.string('domain must be text')
+				domain: text('domain must be text')
 					.regex(DOMAIN_PATTERN, 'domain must be lower-case letters, digits, "_" or "-", starting with a letter (e.g. "coding")')
 					.default('chat'),
-				tags: z.array(z.string('each tag must be text').trim().min(1, 'a tag is empty'), 'tags must be a list of strings').default([])
+				tags: z.array(text('each tag must be text').trim().min(1, 'a tag is empty'), 'tags must be a list of strings').default([])
 			},
 			'expected a JSON object'
 		)

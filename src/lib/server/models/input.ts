@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { text } from '../text';
 import type { GenerationParams } from '../sampling/openai';
 
 // The create and edit forms of a model version, parsed once; the registry works on the typed result.
@@ -20,8 +21,7 @@ const USER_INFO = /^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i;
 export const withoutUserInfo = (url: string): string => url.replace(USER_INFO, '$1');
 export const API_KEY_ENV = /^[A-Z_][A-Z0-9_]*$/;
 
-const baseUrlSchema = z
-	.string({ error: 'Enter the base URL, e.g. http://vllm:8000/v1.' })
+const baseUrlSchema = text({ error: 'Enter the base URL, e.g. http://vllm:8000/v1.' })
 	.trim()
 	.min(1, 'Enter the base URL, e.g. http://vllm:8000/v1.')
 	.pipe(z.url({ protocol: /^https?$/, error: 'Enter an http:// or https:// URL, e.g. http://vllm:8000/v1.' }))
@@ -31,13 +31,12 @@ const baseUrlSchema = z
 /** A model version as the create and edit forms send it (every field a string). */
 export const modelInputSchema = z
 	.object({
-		name: z.string({ error: 'Enter a name.' }).trim().min(1, 'Enter a name.').max(100, 'Use at most 100 characters.'),
+		name: text({ error: 'Enter a name.' }).trim().min(1, 'Enter a name.').max(100, 'Use at most 100 characters.'),
 		baseUrl: baseUrlSchema,
-		model: z.string({ error: 'Enter the model name the server knows.' }).trim().min(1, 'Enter the model name the server knows.').max(200, 'Use at most 200 characters.'),
+		model: text({ error: 'Enter the model name the server knows.' }).trim().min(1, 'Enter the model name the server knows.').max(200, 'Use at most 200 characters.'),
 		apiKeyEnv: z.preprocess(
 			blankToUndefined,
-			z
-				.string()
+			text()
 				.trim()
 				.regex(API_KEY_ENV, 'Name an environment variable: capital letters, digits and _, e.g. MODEL_API_KEY_VLLM (the name, not the key).')
 				.optional()

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, ilike, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
+import { text } from '../text';
 import type { DbOrTx } from '../db';
 import { prompt } from '../db/schema';
 import { containsPattern, pagingFields } from '../listing';
@@ -18,12 +19,10 @@ export type PromptSort = (typeof promptSortColumns)[number];
 export const promptQuerySchema = z.preprocess(
 	(input) => (input instanceof URLSearchParams ? Object.fromEntries(input) : input && typeof input === 'object' ? input : {}),
 	z.object({
-		q: z
-			.string()
+		q: text()
 			.transform((value) => value.trim().slice(0, 200))
 			.catch(''),
-		domain: z
-			.string()
+		domain: text()
 			.regex(/^[a-z][a-z0-9_-]*$/)
 			.optional()
 			.catch(undefined),

@@ -1,5 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { text } from '../text';
 import { rowsOf, type Db, type DbOrTx } from '../db';
 import { judgment, pairSkip, type Choice } from '../db/schema';
 import { ConflictError, FieldError, NotFoundError, postgresErrorOf } from '../errors';
@@ -13,7 +14,7 @@ export const judgmentInputSchema = z
 		leftCandidateId: z.uuid('leftCandidateId must be a UUID'),
 		preferred: z.enum(['left', 'right', 'tie', 'both_off_persona'], { error: 'Choose left, right, tie or both off-persona.' }),
 		strength: z.number().int().min(1).max(4).nullable().optional(),
-		rationale: z.string().trim().max(2000, 'Keep the rationale under 2000 characters.').optional(),
+		rationale: text().trim().max(2000, 'Keep the rationale under 2000 characters.').optional(),
 		durationMs: z.number().int().min(0).max(24 * 3600 * 1000).optional()
 	})
 	.superRefine((value, ctx) => {

@@ -1,5 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { text } from '../text';
 import * as audit from '../audit';
 import { rowsOf, type Db } from '../db';
 import { modelVersion } from '../db/schema';
@@ -15,8 +16,8 @@ const temperature = z.number({ error: 'Give a temperature.' }).min(0, 'At least 
 /** What an admin asks for: which prompts, which strategy, how hard to push the server. */
 export const samplingSpecSchema = z.object({
 	selection: z.object({
-		domain: z.string().regex(/^[a-z][a-z0-9_-]*$/, 'Not a domain name.').optional(),
-		search: z.string().trim().max(200).optional(),
+		domain: text().regex(/^[a-z][a-z0-9_-]*$/, 'Not a domain name.').optional(),
+		search: text().trim().max(200).optional(),
 		withoutOpenPairs: z.boolean().default(false),
 		limit: z.number().int().min(1, 'At least 1 prompt.').max(100_000, 'At most 100,000 prompts per job.')
 	}),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { text } from '../text';
 import type { ChatMessage } from '../db/schema';
 import {
 	describeFailures,
@@ -52,7 +53,8 @@ export type Completion = {
 };
 
 // Only what we use, so vLLM's extra fields (logprobs, stop_reason, reasoning…) pass through.
-// A null `content` (a reasoning model that spent max_tokens thinking, a tool call) is not a reply.
+// A null `content` (a reasoning model that spent max_tokens thinking, a tool call) is not a reply,
+// nor is one with a NUL character, which the candidate table cannot store.
 const completionSchema = z.object({
 	id: z.string().nullish(),
 	model: z.string().nullish(),
@@ -60,8 +62,8 @@ const completionSchema = z.object({
 		.array(
 			z.object({
 				index: z.number().int().nonnegative().optional(),
-				message: z.object({ content: z.string() }),
-				finish_reason: z.string().nullish()
+				message: z.object({ content: text() }),
+				finish_reason: text().nullish()
 			})
 		)
 		.min(1),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { cleanJson, text, textProblem } from '../text';
 
 /**
  * Object-store notifications, as MinIO's webhook target and AWS S3 send them
@@ -10,21 +11,24 @@ import { z } from 'zod';
  */
 
 const recordSchema = z.looseObject({
-	eventName: z.string().min(1),
-	eventTime: z.string().optional(),
+	eventName: text().min(1),
+	eventTime: text().optional(),
 	s3: z.looseObject({
-		bucket: z.looseObject({ name: z.string().min(1) }),
+		bucket: z.looseObject({ name: text().min(1) }),
 		object: z.looseObject({
-			key: z.string().min(1),
+			key: text().min(1),
 			size: z.number().optional(),
-			eTag: z.string().optional(),
-			sequencer: z.string().optional()
+			eTag: text().optional(),
+			sequencer: text().optional()
 		})
 	})
 });
 
-/** MinIO's wrapper fields are optional, so one schema reads both shapes and its errors name the field. */
-const eventSchema = z.looseObject({ EventName: z.string().optional(), Key: z.string().optional(), Records: z.array(recordSchema).min(1) });
+/**
+ * MinIO's wrapper fields are optional, so one schema reads both shapes and its errors name the field.
+ * Loose objects keep what they do not name, and deliveries are stored as jsonb: every string in it is checked.
+ */
+const eventSchema = cleanJson(z.looseObject({ EventName: text().optional(), Key: text().optional(), Records: z.array(recordSchema).min(1) }));
 
 export type StorageRecord = {
 	/** Without the `s3:` prefix: `ObjectCreated:Put`, `ObjectCreated:CompleteMultipartUpload`, … */
@@ -52,8 +56,11 @@ export function parseStorageEvent(body: unknown): StorageRecord[] {
 				.map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`)
 				.join('; ')}`
 		);
-	return parsed.data.Records.map((record) => {
+	return parsed.data.Records.map((record, i) => {
 		const key = decodeEventKey(record.s3.object.key);
+		// `%00` decodes to NUL: the key as stored is checked, not only as sent.
+		const problem = textProblem(key);
+		if (problem) throw new Error(`Not an S3 / MinIO event: Records.${i}.s3.object.key: ${problem}`);
 		const bucket = record.s3.bucket.name;
 		const instance = record.s3.object.sequencer ?? record.s3.object.eTag ?? record.eventTime ?? '';
 		return {

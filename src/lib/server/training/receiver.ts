@@ -3,6 +3,7 @@ import { eq, sql } from 'drizzle-orm';
 import { rowsOf, type Db, type Tx } from '../db';
 import { dataset, datasetVersion, storageEvent } from '../db/schema';
 import { isObjectCreated, parseStorageEvent, type StorageRecord } from './events';
+import { storableJson } from '../text';
 import { CHAIN_JOB, chainDedupeKey } from './chain-key';
 
 /**
@@ -53,7 +54,7 @@ export async function receiveDelivery(db: Db, delivery: Delivery): Promise<Deliv
 		records = parseStorageEvent(delivery.body);
 	} catch (error) {
 		const reason = (error as Error).message;
-		const payload = delivery.body && typeof delivery.body === 'object' ? (delivery.body as Record<string, unknown>) : { body: String(delivery.body) };
+		const payload = storableJson(delivery.body && typeof delivery.body === 'object' ? delivery.body : { body: String(delivery.body) }) as Record<string, unknown>;
 		await record(db, { ...unparsed, payload, outcome: 'rejected', reason });
 		return { status: 400, results: [{ outcome: 'rejected', reason }] };
 	}

@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
+import { text } from '../text';
 import * as audit from '../audit';
 import type { Db, DbOrTx, Tx } from '../db';
 import { roles, user, type Role } from '../db/schema';
@@ -8,14 +9,12 @@ import { hashPassword, passwordSchema, verifyAgainstNothing, verifyPassword } fr
 import { invalidateUserSessions } from '../auth/session';
 import * as throttle from '../auth/throttle';
 
-export const emailSchema = z
-	.string({ error: 'Enter an email address.' })
+export const emailSchema = text({ error: 'Enter an email address.' })
 	.trim()
 	.toLowerCase()
 	.pipe(z.email('Enter a valid email address.').max(254, 'Use at most 254 characters.'));
 
-export const displayNameSchema = z
-	.string({ error: 'Enter a name.' })
+export const displayNameSchema = text({ error: 'Enter a name.' })
 	.trim()
 	.min(1, 'Enter a name.')
 	.max(100, 'Use at most 100 characters.');

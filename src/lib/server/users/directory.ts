@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, gt, ilike, isNotNull, isNull, or, sql, type SQL } from 'drizzle-orm';
 import { alias, type PgColumn } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
+import { text } from '../text';
 import type { DbOrTx } from '../db';
 import { auditEvent, roles, session, user, type Role } from '../db/schema';
 import { containsPattern, pagingFields } from '../listing';
@@ -20,8 +21,7 @@ export type UserStatus = (typeof userStatuses)[number];
 export const userQuerySchema = z.preprocess(
 	(input) => (input instanceof URLSearchParams ? Object.fromEntries(input) : input && typeof input === 'object' ? input : {}),
 	z.object({
-		q: z
-			.string()
+		q: text()
 			.transform((value) => value.trim().slice(0, 200))
 			.catch(''),
 		role: z.enum(roles).optional().catch(undefined),

@@ -1,6 +1,7 @@
 import { redirect } from '@sveltejs/kit';
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { text } from '$lib/server/text';
 import * as runtime from '$lib/server/runtime';
 import * as sampling from '$lib/server/sampling/jobs';
 import { rowsOf } from '$lib/server/db';
@@ -18,9 +19,9 @@ const number = (message: string) => z.coerce.number({ error: message }).refine(N
 /** The form's flat fields, shaped into the job's spec (which samplingSpecSchema then checks). */
 const formSchema = z
 	.object({
-		domain: z.string().trim().optional(),
-		search: z.string().trim().max(200, 'At most 200 characters.').optional(),
-		withoutOpenPairs: z.string().optional(),
+		domain: text().trim().optional(),
+		search: text().trim().max(200, 'At most 200 characters.').optional(),
+		withoutOpenPairs: text().optional(),
 		limit: number('How many prompts?').pipe(z.number().int().min(1, 'At least 1 prompt.').max(100_000, 'At most 100,000.')),
 		strategy: z.enum(['temperatures', 'versions', 'seeds'], { error: 'Choose a strategy.' }),
 		t1: number('A temperature, e.g. 0.7.').optional(),

@@ -1,5 +1,6 @@
 import { redirect } from '@sveltejs/kit';
 import { z } from 'zod';
+import { text } from '$lib/server/text';
 import * as runtime from '$lib/server/runtime';
 import * as accounts from '$lib/server/users/accounts';
 import * as invites from '$lib/server/users/invites';
@@ -13,7 +14,7 @@ const acceptSchema = z
 	.object({
 		displayName: accounts.displayNameSchema,
 		password: passwordSchema,
-		confirmPassword: z.string({ error: 'Type the password again.' })
+		confirmPassword: text({ error: 'Type the password again.' })
 	})
 	.refine((form) => form.password === form.confirmPassword, { path: ['confirmPassword'], message: 'The two passwords differ.' });
 

@@ -80,7 +80,7 @@ async function decide(event: RequestEvent, decision: gold.ReviewInput['decision'
 	const fields = formValues(await event.request.formData(), ['revision', 'comment']);
 	const values = { decision, comment: fields.comment ?? '' };
 	const revision = revisionSchema.safeParse(fields.revision);
-	if (!revision.success) return rejectForm(400, { form: revision.error.issues[0]!.message }, values);
+	if (!revision.success) return rejectForm(400, { revision: revision.error.issues[0]!.message }, values);
 	try {
 		await gold.reviewExample(runtime.db(), { goldExampleId: id, reviewerId: me.id, revision: revision.data, decision, comment: fields.comment });
 	} catch (e) {

@@ -1,5 +1,6 @@
 import { error, type RequestEvent } from '@sveltejs/kit';
 import { z } from 'zod';
+import { text } from '$lib/server/text';
 import * as runtime from '$lib/server/runtime';
 import * as accounts from '$lib/server/users/accounts';
 import * as directory from '$lib/server/users/directory';
@@ -12,7 +13,7 @@ import type { Actions, PageServerLoad } from './$types';
 const roleChangeSchema = z.object({ role: accounts.roleSchema });
 
 const resetSchema = z
-	.object({ password: passwordSchema, confirmPassword: z.string({ error: 'Type the password again.' }) })
+	.object({ password: passwordSchema, confirmPassword: text({ error: 'Type the password again.' }) })
 	.refine((form) => form.password === form.confirmPassword, { path: ['confirmPassword'], message: 'The two passwords differ.' });
 
 /** The user the URL names; a malformed or unknown id is a 404 like any stale link. */

@@ -1,5 +1,6 @@
 import { json } from '@sveltejs/kit';
 import { z } from 'zod';
+import { text } from '$lib/server/text';
 import * as runtime from '$lib/server/runtime';
 import * as promptImport from '$lib/server/imports/prompts';
 import * as candidateImport from '$lib/server/imports/candidates';
@@ -10,8 +11,8 @@ import { requireRole } from '$lib/server/auth/guard';
 import type { RequestHandler } from './$types';
 
 const querySchema = z.object({
-	persona: z.string().max(100).optional(),
-	name: z.string().max(300).default('upload.jsonl'),
+	persona: text().max(100).optional(),
+	name: text().max(300).default('upload.jsonl'),
 	format: z.enum(['auto', 'jsonl', 'csv']).default('auto')
 });
 
