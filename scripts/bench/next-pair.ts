@@ -102,7 +102,6 @@ async function annotate(
 		const judgment = {
 			clientId: crypto.randomUUID(),
 			pairId: current.pairId,
-			leftCandidateId: current.leftCandidateId,
 			preferred: sided ? 'left' : 'tie',
 			strength: sided ? 2 : null
 		};

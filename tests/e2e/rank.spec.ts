@@ -132,3 +132,88 @@ test('undo brings the last pair back with its choice; skip moves on; ? shows the
 	await page.reload();
 	await expect(page.getByTestId('progress-total')).toHaveText('1');
 });
+
+test('a judgment the server keeps failing is parked with its message, the next one is sent, and retry saves it', async ({ page, playwright }) => {
+	// five tries with back-off (about 8–15 s) before the judgment is parked
+	test.setTimeout(60_000);
+	const account = await newAnnotator(playwright);
+	await signInInBrowser(page, account);
+	await page.goto('/rank');
+	const failing = await shown(page);
+	let failures = 0;
+	await page.route('**/api/v1/rank/judgments', async (route) => {
+		const body = route.request().postDataJSON() as { judgment: { pairId: string } };
+		if (body.judgment.pairId !== failing.pairId) return route.continue();
+		failures++;
+		await route.fulfill({ status: 500, contentType: 'application/json', body: JSON.stringify({ message: 'The database is restarting.' }) });
+	});
+
+	await press(page, ['a', '3', 'Enter']);
+	const next = await shown(page);
+	expect(next.pairId).not.toBe(failing.pairId);
+	await press(page, ['t', 'Enter']);
+
+	const parked = page.getByTestId('parked-judgment');
+	await expect(parked).toHaveAttribute('data-pair-id', failing.pairId, { timeout: 20_000 });
+	await expect(parked).toContainText('500');
+	await expect(parked).toContainText('The database is restarting.');
+	expect(failures).toBe(5);
+	// the judgment behind it did not wait
+	await expect(page.getByTestId('progress-total')).toHaveText('1');
+
+	await page.unroute('**/api/v1/rank/judgments');
+	await parked.getByRole('button', { name: 'Retry' }).click();
+	await expect(page.getByTestId('parked')).toHaveCount(0);
+	await expect(page.getByTestId('progress-total')).toHaveText('2');
+	await page.reload();
+	await expect(page.getByTestId('progress-total')).toHaveText('2');
+});
+
+test('a parked judgment can be discarded: its pair comes back to be judged afresh', async ({ page, playwright }) => {
+	test.setTimeout(60_000);
+	const account = await newAnnotator(playwright);
+	await signInInBrowser(page, account);
+	await page.goto('/rank');
+	const failing = await shown(page);
+	await page.route('**/api/v1/rank/judgments', (route) =>
+		route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ message: 'Try again later.' }) })
+	);
+	await press(page, ['o', 'Enter']);
+	const parked = page.getByTestId('parked-judgment');
+	await expect(parked).toContainText('Try again later.', { timeout: 20_000 });
+	await page.unroute('**/api/v1/rank/judgments');
+
+	await parked.getByRole('button', { name: 'Discard' }).click();
+	await expect(page.getByTestId('parked')).toHaveCount(0);
+	await expect(page.getByTestId('progress-total')).toHaveText('0');
+	// it is back in hand, next after the pair on screen
+	const onScreen = await shown(page);
+	expect(onScreen.pairId).not.toBe(failing.pairId);
+	await press(page, ['t', 'Enter']);
+	await expect(page.getByTestId('stage')).toHaveAttribute('data-pair-id', failing.pairId);
+	await expect(page.getByTestId('progress-total')).toHaveText('1');
+});
+
+test('an undo whose answer was lost can be asked again, and succeeds', async ({ page, playwright }) => {
+	const account = await newAnnotator(playwright);
+	await signInInBrowser(page, account);
+	await page.goto('/rank');
+	const first = await shown(page);
+	await press(page, ['b', '4', 'Enter']);
+	await expect(page.getByTestId('progress-total')).toHaveText('1');
+
+	// the server undoes it, but the answer never reaches the page
+	await page.route('**/api/v1/rank/undo', async (route) => {
+		await route.fetch();
+		await route.abort('connectionreset');
+	});
+	await page.keyboard.press('u');
+	await expect(page.getByText(/Could not undo/)).toBeVisible();
+	await page.unroute('**/api/v1/rank/undo');
+
+	await page.keyboard.press('u');
+	await expect(page.getByTestId('stage')).toHaveAttribute('data-pair-id', first.pairId);
+	await expect(page.getByRole('radio', { name: /B is better/ })).toBeChecked();
+	await expect(page.getByRole('radio', { name: /much/ })).toBeChecked();
+	await expect(page.getByTestId('progress-total')).toHaveText('0');
+});

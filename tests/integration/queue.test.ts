@@ -3,6 +3,7 @@ import { eq, sql } from 'drizzle-orm';
 import { createTestDatabase, testDatabaseKind, type TestDatabase } from '../support/database';
 import { createPersonaWithPairs, createUsers } from '../support/fixtures';
 import * as queue from '../../src/lib/server/queue';
+import { ConflictError } from '../../src/lib/server/errors';
 import { rowsOf } from '../../src/lib/server/db';
 import { judgment, lease, pair } from '../../src/lib/server/db/schema';
 
@@ -20,7 +21,6 @@ function vote(p: queue.PairView | queue.Lease, preferred: queue.JudgmentInput['p
 	return {
 		clientId: crypto.randomUUID(),
 		pairId: p.pairId,
-		leftCandidateId: p.leftCandidateId,
 		preferred,
 		strength: preferred === 'left' || preferred === 'right' ? strength : null
 	};
@@ -161,11 +161,36 @@ describe('submitting judgments', () => {
 		const input = vote(p!, 'left', 1);
 		await queue.submitJudgment(database.db, me!.id, input);
 		const back = await queue.undoJudgment(database.db, me!.id, input.clientId, 60, 20);
-		expect(back).toEqual({ pairId: p!.pairId, leftCandidateId: p!.leftCandidateId });
+		expect(back).toEqual({ pairId: p!.pairId, already: false });
 		expect(await countsOf(p!.pairId)).toEqual({ judgments: 0, leases: 1, overlap: 1 });
 		const inHand = await queue.pairsInHand(database.db, me!.id, personaId, settings);
-		expect(inHand.map((x) => x.pairId)).toContain(p!.pairId);
-		await expect(queue.undoJudgment(database.db, me!.id, input.clientId, 60, 20)).rejects.toThrow(/can be undone/);
+		expect(inHand.find((x) => x.pairId === p!.pairId)?.leftCandidateId).toBe(p!.leftCandidateId);
+	});
+
+	it('answers a retried undo with success and changes nothing more', async () => {
+		const { personaId } = await createPersonaWithPairs(database.db, { pairs: 2, overlap: 2 });
+		const [me] = await createUsers(database.db, 1);
+		const [p] = await queue.pairsInHand(database.db, me!.id, personaId, settings);
+		const input = vote(p!, 'tie');
+		await queue.submitJudgment(database.db, me!.id, input);
+		await queue.undoJudgment(database.db, me!.id, input.clientId, 60, 20);
+		const retry = await queue.undoJudgment(database.db, me!.id, input.clientId, 60, 20);
+		expect(retry).toEqual({ pairId: p!.pairId, already: true });
+		expect(await countsOf(p!.pairId)).toEqual({ judgments: 0, leases: 1, overlap: 2 });
+		// the undone judgment, sent late once more, is not recorded again
+		await expect(queue.submitJudgment(database.db, me!.id, input)).rejects.toThrow(/undid this judgment/);
+		expect(await countsOf(p!.pairId)).toEqual({ judgments: 0, leases: 1, overlap: 2 });
+	});
+
+	it('refuses to undo someone else’s judgment, even one they undid', async () => {
+		const { personaId } = await createPersonaWithPairs(database.db, { pairs: 1, overlap: 2 });
+		const [owner, other] = await createUsers(database.db, 2);
+		const [p] = await queue.pairsInHand(database.db, owner!.id, personaId, settings);
+		const input = vote(p!, 'left', 2);
+		await queue.submitJudgment(database.db, owner!.id, input);
+		await expect(queue.undoJudgment(database.db, other!.id, input.clientId, 60, 20)).rejects.toThrow(/your own judgment/);
+		await queue.undoJudgment(database.db, owner!.id, input.clientId, 60, 20);
+		await expect(queue.undoJudgment(database.db, other!.id, input.clientId, 60, 20)).rejects.toThrow(/your own judgment/);
 	});
 
 	it('refuses to undo a judgment older than the window', async () => {
@@ -176,6 +201,48 @@ describe('submitting judgments', () => {
 		await queue.submitJudgment(database.db, me!.id, input);
 		await database.db.update(judgment).set({ createdAt: new Date(Date.now() - 120_000) }).where(eq(judgment.clientId, input.clientId));
 		await expect(queue.undoJudgment(database.db, me!.id, input.clientId, 60, 20)).rejects.toThrow(/last 60 seconds/);
+	});
+});
+
+describe('which reply was on the left is the server’s record', () => {
+	it('refuses a judgment on a pair never handed to the annotator, and counts nothing', async () => {
+		const { personaId } = await createPersonaWithPairs(database.db, { pairs: 3, overlap: 2 });
+		const [me, other] = await createUsers(database.db, 2);
+		const [theirs] = await queue.holdPairs(database.db, other!.id, personaId, 1, 20);
+		await expect(queue.submitJudgment(database.db, me!.id, vote(theirs!))).rejects.toThrow(/never handed to you/);
+		await expect(queue.submitJudgment(database.db, me!.id, vote(theirs!))).rejects.toBeInstanceOf(ConflictError);
+		expect(await countsOf(theirs!.pairId)).toEqual({ judgments: 0, leases: 1, overlap: 2 });
+	});
+
+	it('refuses a judgment on a pair the annotator skipped', async () => {
+		const { personaId } = await createPersonaWithPairs(database.db, { pairs: 1, overlap: 2 });
+		const [me] = await createUsers(database.db, 1);
+		const [p] = await queue.holdPairs(database.db, me!.id, personaId, 1, 20);
+		await queue.skipPair(database.db, me!.id, p!.pairId);
+		await expect(queue.submitJudgment(database.db, me!.id, vote(p!))).rejects.toThrow(/skipped this pair/);
+		expect(await countsOf(p!.pairId)).toEqual({ judgments: 0, leases: 0, overlap: 2 });
+	});
+
+	it('counts a judgment whose lease expired and was reclaimed while the pair has room, with the side it showed', async () => {
+		const { personaId } = await createPersonaWithPairs(database.db, { pairs: 1, overlap: 2 });
+		const [slow] = await createUsers(database.db, 1);
+		const [p] = await queue.holdPairs(database.db, slow!.id, personaId, 1, 20);
+		await database.db.update(lease).set({ expiresAt: new Date(Date.now() - 1000) }).where(eq(lease.annotatorId, slow!.id));
+		expect(await queue.reclaimExpired(database.db)).toBeGreaterThanOrEqual(1);
+		const { judgmentId } = await queue.submitJudgment(database.db, slow!.id, vote(p!, 'right', 2));
+		const [row] = await database.db.select().from(judgment).where(eq(judgment.id, judgmentId));
+		expect(row?.leftCandidateId).toBe(p!.leftCandidateId);
+		expect(await countsOf(p!.pairId)).toEqual({ judgments: 1, leases: 0, overlap: 2 });
+	});
+
+	it('hands a reclaimed pair back to the same annotator on the same side', async () => {
+		const { personaId } = await createPersonaWithPairs(database.db, { pairs: 40, overlap: 1 });
+		const [me] = await createUsers(database.db, 1);
+		const before = await queue.holdPairs(database.db, me!.id, personaId, 40, 20);
+		await database.db.update(lease).set({ expiresAt: new Date(Date.now() - 1000) }).where(eq(lease.annotatorId, me!.id));
+		const after = await queue.holdPairs(database.db, me!.id, personaId, 40, 20);
+		const sides = (leases: queue.Lease[]) => Object.fromEntries(leases.map((l) => [l.pairId, l.leftCandidateId]));
+		expect(sides(after)).toEqual(sides(before));
 	});
 });
 

@@ -4,7 +4,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
 import { createPersonaWithPairs, createUsers } from '../support/fixtures';
 import { requestEvent, thrownBy } from '../support/request-event';
 import * as runtime from '../../src/lib/server/runtime';
-import { judgment, lease, user } from '../../src/lib/server/db/schema';
+import { judgment, lease, pair, user } from '../../src/lib/server/db/schema';
 import type { SessionUser } from '../../src/lib/server/auth/session';
 import type { PairView } from '../../src/lib/rank/types';
 import { POST as submitPost } from '../../src/routes/api/v1/rank/judgments/+server';
@@ -96,8 +96,35 @@ describe('the ranking endpoints', () => {
 		await submitPost(post('/api/v1/rank/judgments', { persona: slug, judgment: vote }));
 		const undone = (await (await undoPost(post('/api/v1/rank/undo', { persona: slug, clientId: vote.clientId }))).json()) as { pairs: PairView[] };
 		expect(undone.pairs[0]?.pairId).toBe(target.pairId);
+		// the answer was lost and the page asks again: the undo already took effect, which is success
 		const twice = await undoPost(post('/api/v1/rank/undo', { persona: slug, clientId: vote.clientId }));
-		expect(twice.status).toBe(400);
+		expect(twice.status).toBe(200);
+		expect(await twice.json()).toMatchObject({ undone: true, already: true });
+		const unknown = await undoPost(post('/api/v1/rank/undo', { persona: slug, clientId: crypto.randomUUID() }));
+		expect(unknown.status).toBe(400);
+	});
+
+	it('store the left side of the hand-out, not the one the client claims', async () => {
+		const [p] = await inHand();
+		const forged = judgmentOf(p!, { leftCandidateId: p!.right.candidateId, preferred: 'left', strength: 3 });
+		const response = await submitPost(post('/api/v1/rank/judgments', { persona: slug, judgment: forged }));
+		expect(response.status).toBe(200);
+		const [row] = await database.db.select().from(judgment).where(eq(judgment.clientId, forged.clientId));
+		const [target] = await database.db.select().from(pair).where(eq(pair.id, p!.pairId));
+		expect(row?.leftCandidateId).toBe(p!.left.candidateId);
+		// "left" is the reply the annotator saw on the left
+		expect(row?.choice).toBe(p!.left.candidateId === target!.candidateAId ? 'a' : 'b');
+	});
+
+	it('answer 409 to a judgment of a pair never handed out, and store nothing', async () => {
+		const [p] = await inHand();
+		const [stranger] = await createUsers(database.db, 1);
+		const me: SessionUser = { id: stranger!.id, email: stranger!.email, displayName: 'Stranger', role: 'annotator' };
+		const vote = { clientId: crypto.randomUUID(), pairId: p!.pairId, preferred: 'tie' };
+		const response = await submitPost(post('/api/v1/rank/judgments', { persona: slug, judgment: vote }, me));
+		expect(response.status).toBe(409);
+		expect(await response.json()).toMatchObject({ message: expect.stringMatching(/never handed to you/) });
+		expect(await database.db.select().from(judgment).where(eq(judgment.clientId, vote.clientId))).toEqual([]);
 	});
 
 	it('serve the ranking page with the pairs in hand, the same on a reload', async () => {

@@ -1,3 +1,4 @@
+import { backoffDelay } from '$lib/retry';
 import type { GoldConflict } from './types';
 
 /**
@@ -13,7 +14,7 @@ export type SaveState = 'saved' | 'unsaved' | 'saving' | 'offline' | 'conflict' 
 type Stored = { text: string; baseRevision: number };
 
 const SAVE_EVERY_MS = 3_000;
-const MAX_RETRY_MS = 30_000;
+const RETRY_BACKOFF = { baseMs: 2000, maxMs: 30_000 };
 
 export class GoldAutosave {
 	text = $state('');
@@ -131,7 +132,7 @@ export class GoldAutosave {
 		this.state = 'offline';
 		this.#failures += 1;
 		clearTimeout(this.#timer);
-		this.#timer = setTimeout(() => void this.save(), Math.min(MAX_RETRY_MS, 1000 * 2 ** this.#failures));
+		this.#timer = setTimeout(() => void this.save(), backoffDelay(this.#failures, RETRY_BACKOFF));
 		return false;
 	}
 

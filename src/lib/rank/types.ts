@@ -15,10 +15,10 @@ export type PairView = {
 
 export type Preferred = 'left' | 'right' | 'tie' | 'both_off_persona';
 
+/** Which reply was on the left is not sent: the server knows what it handed out. */
 export type JudgmentPayload = {
 	clientId: string;
 	pairId: string;
-	leftCandidateId: string;
 	preferred: Preferred;
 	strength: number | null;
 	rationale?: string;

@@ -311,6 +311,26 @@ export const pairSkip = pgTable(
 	(t) => [primaryKey({ columns: [t.annotatorId, t.pairId] })]
 );
 
+/**
+ * Every pair handed to an annotator, with the side shown on the left: kept
+ * after the lease expires or is reclaimed, so a late vote still finds which
+ * reply was on the left, and a vote on a pair never handed out is refused.
+ */
+export const pairHandout = pgTable(
+	'pair_handout',
+	{
+		pairId: uuid('pair_id')
+			.notNull()
+			.references(() => pair.id, { onDelete: 'cascade' }),
+		annotatorId: uuid('annotator_id')
+			.notNull()
+			.references(() => user.id, { onDelete: 'cascade' }),
+		leftCandidateId: uuid('left_candidate_id').notNull(),
+		createdAt: createdAt()
+	},
+	(t) => [primaryKey({ columns: [t.annotatorId, t.pairId] })]
+);
+
 export const judgment = pgTable(
 	'judgment',
 	{
@@ -347,6 +367,18 @@ export const judgment = pgTable(
 		check('judgment_rationale_length', sql`${t.rationale} is null or char_length(${t.rationale}) <= 2000`)
 	]
 );
+
+/** Judgments their annotator took back: a retried undo finds it here and answers success. */
+export const judgmentUndo = pgTable('judgment_undo', {
+	clientId: uuid('client_id').primaryKey(),
+	annotatorId: uuid('annotator_id')
+		.notNull()
+		.references(() => user.id, { onDelete: 'cascade' }),
+	pairId: uuid('pair_id')
+		.notNull()
+		.references(() => pair.id, { onDelete: 'cascade' }),
+	createdAt: createdAt()
+});
 
 // ── gold examples ───────────────────────────────────────────────────────────
 

@@ -5,7 +5,7 @@ import { domainError, type JudgmentInput, type SubmitResult } from './submit';
 import { viewPair, type PairView } from './view';
 
 export { handOut, holdPairs, reclaimExpired, releaseLease, type HandedPair, type Lease } from './lease';
-export { judgmentInputSchema, LeaseLostError, recordJudgment, skipPair, submitJudgment, undoJudgment, type JudgmentInput, type SubmitResult } from './submit';
+export { judgmentInputSchema, LeaseLostError, recordJudgment, skipPair, submitJudgment, undoJudgment, type JudgmentInput, type SubmitResult, type UndoResult } from './submit';
 export { progressOf, queueLeft, type Progress } from './progress';
 export { viewPair, type PairView, type ShownCandidate } from './view';
 
@@ -37,7 +37,7 @@ export async function submitAndNext(
 		rows = rowsOf(
 			await db.execute(sql`
 				select * from rank_submit_and_hand_out(${annotatorId}::uuid, ${personaId}::uuid, ${input.clientId}::uuid,
-					${input.pairId}::uuid, ${input.leftCandidateId}::uuid, ${input.preferred}::text, ${input.strength ?? null}::integer,
+					${input.pairId}::uuid, ${input.preferred}::text, ${input.strength ?? null}::integer,
 					${input.rationale ?? null}::text, ${input.durationMs ?? null}::integer, ${PAIRS_IN_HAND}::integer,
 					${settings.leaseMinutes}::integer)`)
 		);

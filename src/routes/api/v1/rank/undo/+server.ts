@@ -8,7 +8,11 @@ import type { RequestHandler } from './$types';
 
 const bodySchema = z.object({ persona: text().max(100).optional(), clientId: z.uuid('clientId must be a UUID') });
 
-/** Takes back the annotator's last judgment (within the undo window); the pair comes back first in hand. */
+/**
+ * Takes back the annotator's last judgment (within the undo window); the pair
+ * comes back first in hand. A retry of an undo that already took effect
+ * answers success with `already: true`.
+ */
 export const POST: RequestHandler = async (event) => {
 	requireRole(event, 'annotator', 'reviewer', 'admin');
 	return answer(async () => {
@@ -17,6 +21,8 @@ export const POST: RequestHandler = async (event) => {
 		const back = await queue.undoJudgment(db, me.id, body.clientId, undoSeconds, leaseMinutes);
 		const pairs = await queue.pairsInHand(db, me.id, persona.id, { leaseMinutes });
 		return {
+			undone: true,
+			already: back.already,
 			pairs: [...pairs.filter((p) => p.pairId === back.pairId), ...pairs.filter((p) => p.pairId !== back.pairId)],
 			progress: await queue.progressOf(db, me.id, persona.id)
 		};
