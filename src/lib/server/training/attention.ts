@@ -1,0 +1,47 @@
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import type { DbOrTx } from '../db';
+import { dataset, datasetVersion, job } from '../db/schema';
+import type { JobRow } from '../jobs/queue';
+import { ANNOUNCE_JOB } from './notify';
+
+/**
+ * What on the Training page needs an admin's eye: manifests not yet announced
+ * to the storage webhook (a local folder's versions), with why and when the
+ * next try is.
+ */
+
+/** Jobs whose payload names a dataset version, with that version's dataset. */
+function jobsWithVersion(db: DbOrTx) {
+	return db
+		.select({ job, datasetName: dataset.name, datasetId: dataset.id, version: datasetVersion.version })
+		.from(job)
+		.innerJoin(datasetVersion, sql`${datasetVersion.id} = (${job.payload} ->> 'versionId')::uuid`)
+		.innerJoin(dataset, eq(dataset.id, datasetVersion.datasetId));
+}
+
+export type AnnouncementRow = {
+	jobId: string;
+	datasetName: string;
+	datasetId: string;
+	version: number;
+	status: JobRow['status'];
+	tries: number;
+	lastError: string | null;
+	nextTryAt: Date;
+};
+
+/** Announcements not yet delivered: waiting for their first try, or failing and trying again. */
+export async function listPendingAnnouncements(db: DbOrTx, personaId: string, limit = 50): Promise<AnnouncementRow[]> {
+	const rows = await jobsWithVersion(db)
+		.where(and(eq(job.kind, ANNOUNCE_JOB), eq(job.personaId, personaId), inArray(job.status, ['queued', 'running', 'failed'])))
+		.orderBy(desc(job.createdAt))
+		.limit(limit);
+	return rows.map(({ job: j, ...rest }) => ({
+		...rest,
+		jobId: j.id,
+		status: j.status,
+		tries: j.attempts,
+		lastError: typeof j.progress.lastError === 'string' ? j.progress.lastError : j.lastError,
+		nextTryAt: j.runAfter
+	}));
+}
