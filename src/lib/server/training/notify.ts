@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 import { buffer as streamBuffer } from 'node:stream/consumers';
-import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { backoffDelay } from '../../retry';
-import type { DbOrTx } from '../db';
-import type { JobContext, JobOutcome } from '../jobs/runner';
+import { eq, sql } from 'drizzle-orm';
+import type { Db, DbOrTx } from '../db';
+import { job } from '../db/schema';
+import * as jobs from '../jobs/queue';
+import { newWorkerId, runNext, type JobContext, type JobOutcome } from '../jobs/runner';
 import type { ObjectStore } from '../storage';
 import { MANIFEST } from '../datasets/manifest';
 import { getVersion } from '../datasets/versions';
@@ -45,6 +47,18 @@ export async function queueAnnouncement(tx: DbOrTx, versionId: string): Promise<
 		from dataset_version v join dataset d on d.id = v.dataset_id
 		where v.id = ${versionId}
 		on conflict (dedupe_key) do nothing`);
+}
+
+/**
+ * Tries a version's announcement at once, for the CLI, which has no worker: the job's
+ * state afterwards (succeeded, or queued for the app's worker with its last error),
+ * or undefined when the store needs none.
+ */
+export async function announceNow(db: Db, versionId: string, deps: AnnounceDeps): Promise<jobs.JobRow | undefined> {
+	const [queued] = await db.select({ id: job.id }).from(job).where(eq(job.dedupeKey, `${ANNOUNCE_JOB}:${versionId}`));
+	if (!queued) return undefined;
+	await runNext(db, newWorkerId(), { [ANNOUNCE_JOB]: announceJobHandler(() => deps) }, undefined, queued.id);
+	return jobs.getJob(db, queued.id);
 }
 
 export function announceJobHandler(deps: () => AnnounceDeps): (context: JobContext) => Promise<JobOutcome> {
