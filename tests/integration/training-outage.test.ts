@@ -23,7 +23,8 @@ import { chainJobHandler } from '../../src/lib/server/training/chain';
 import { CHAIN_JOB, runDedupeKey } from '../../src/lib/server/training/chain-key';
 import { ANNOUNCE_JOB, announceJobHandler } from '../../src/lib/server/training/notify';
 import { listChainsNeedingAttention } from '../../src/lib/server/training/attention';
-import { resumeChain } from '../../src/lib/server/training/admin';
+import { requestEvent } from '../support/request-event';
+import { actions, load as trainingPage } from '../../src/routes/admin/training/+page.server';
 
 // Kubeflow restarts, upgrades and network cuts must not stop the training loop. The chain runs
 // its production code; only the clock is scaled: each look, the time the job asked to wait
@@ -128,8 +129,10 @@ describe('a Kubeflow outage', () => {
 		expect(seen.status).toBe('failed');
 		expect(clock.at - downAt).toBeGreaterThanOrEqual(config.training.outageMs);
 		expect(seen.lastError).toMatch(new RegExp(`Kubeflow has been unreachable since ${new Date(downAt).toISOString().slice(0, 16)}.*HTTP 503.*Resume the chain`));
-		const [stopped] = await listChainsNeedingAttention(database.db, personaId);
-		expect(stopped).toMatchObject({ jobId: chain.id, status: 'failed', outage: { since: new Date(downAt).toISOString() } });
+		// the Training page lists it as stopped, with since when Kubeflow was unreachable, and offers Resume
+		const user = { id: admin.id, email: 'admin@example.com', displayName: 'Admin', role: 'admin' as const };
+		const onPage = (await trainingPage(requestEvent('/admin/training?persona=lynn-outage', { user, routeId: '/admin/training' }) as never)) as Record<string, unknown>;
+		expect(onPage.chains).toEqual([expect.objectContaining({ jobId: chain.id, status: 'failed', outage: expect.objectContaining({ since: new Date(downAt).toISOString() }) })]);
 
 		// Kubeflow comes back having created the run whose answer was lost as it went down
 		kfp.down(null);
@@ -137,8 +140,9 @@ describe('a Kubeflow outage', () => {
 		expect(rm).toMatchObject({ state: 'SUBMITTING', kfpRunId: null });
 		const created = await createRunWhoseAnswerWasLost(kfpClient, 'lynn-outage', version.id);
 
-		await resumeChain(database.db, chain.id, { id: admin.id });
-		await expect(resumeChain(database.db, chain.id, { id: admin.id })).rejects.toThrow(/only a stopped chain can be resumed/);
+		const resume = () => actions.resume!(requestEvent('/admin/training?/resume&persona=lynn-outage', { user, routeId: '/admin/training', form: { id: chain.id } }) as never);
+		expect(await resume()).toMatchObject({ done: 'resume' });
+		expect(await resume()).toMatchObject({ status: 400, data: { errors: { chain: expect.stringMatching(/only a stopped chain can be resumed/) } } });
 		for (let i = 0; i < 40 && seen.status !== 'succeeded'; i++) seen = await look(chain.id);
 		expect(seen.status).toBe('succeeded');
 		const runs = await database.db.select().from(trainingRun).where(eq(trainingRun.datasetVersionId, version.id));
