@@ -17,6 +17,7 @@ import { migrateDatabase, openDatabase } from '../src/lib/server/db';
 import { findDataset } from '../src/lib/server/datasets/definitions';
 import { createVersion, getVersion, PUBLISH_JOB } from '../src/lib/server/datasets/versions';
 import { publishJobHandler } from '../src/lib/server/datasets/job';
+import { announceNow } from '../src/lib/server/training/notify';
 import { runNext, newWorkerId } from '../src/lib/server/jobs/runner';
 import * as runtime from '../src/lib/server/runtime';
 import { FieldError, NotFoundError } from '../src/lib/server/errors';
@@ -39,7 +40,7 @@ if (values.help || !values.dataset) fail(usage);
 
 const config = loadConfig();
 const database = await openDatabase(config.database, { poolSize: 4 });
-// The app's own store: a local folder announces the new manifest to the webhook receiver, as MinIO would.
+// The app's own store; a local folder's new manifest is announced to the webhook receiver, as MinIO would.
 runtime.useDatabase(database, config);
 const store = runtime.objectStore();
 let exitCode = 0;
@@ -66,6 +67,9 @@ try {
 	const seconds = ((performance.now() - started) / 1000).toFixed(1);
 	if (version.status === 'published') {
 		console.log(`published v${version.version} in ${seconds} s: ${store.locationOf(version.objectPrefix)}`);
+		const announced = await announceNow(database.db, version.id, { store, token: runtime.webhookToken(), url: config.storageWebhook.url });
+		if (announced?.status === 'succeeded') console.log('announced to the storage webhook: training starts from there');
+		else if (announced) console.log(`not announced yet (${String(announced.progress.lastError)}): the app's worker keeps trying`);
 		console.log(`check it with: npm run dataset:verify -- ${store.locationOf(version.objectPrefix)}`);
 	} else {
 		console.error(`v${version.version} ${version.status}: ${version.error ?? 'see the job page'}`);

@@ -11,6 +11,7 @@ import { PUBLISH_JOB } from '$lib/server/datasets/versions';
 import { publishJobHandler } from '$lib/server/datasets/job';
 import { CHAIN_JOB } from '$lib/server/training/chain-key';
 import { chainJobHandler } from '$lib/server/training/chain';
+import { ANNOUNCE_JOB, announceJobHandler } from '$lib/server/training/notify';
 import { pipelineTexts } from '$lib/server/kubeflow/pipelines';
 import { accessFor } from '$lib/server/auth/policy';
 import { sendSecurityHeaders } from '$lib/server/security-headers';
@@ -37,7 +38,8 @@ export const init: ServerInit = async () => {
 	const handlers = {
 		[SAMPLING_JOB]: runSamplingJob,
 		[PUBLISH_JOB]: publishJobHandler(runtime.objectStore),
-		[CHAIN_JOB]: chainJobHandler(() => ({ store: runtime.objectStore(), training: runtime.config().training, kfp: runtime.kfpClient(), pipelines: pipelineTexts }))
+		[CHAIN_JOB]: chainJobHandler(() => ({ store: runtime.objectStore(), training: runtime.config().training, kfp: runtime.kfpClient(), pipelines: pipelineTexts })),
+		[ANNOUNCE_JOB]: announceJobHandler(() => ({ store: runtime.objectStore(), token: runtime.webhookToken(), url: runtime.config().storageWebhook.url }))
 	};
 	const worker = runtime.config().jobsWorker ? startWorker(runtime.db(), handlers) : undefined;
 	// adapter-node emits this after it stopped accepting and drained in-flight requests.

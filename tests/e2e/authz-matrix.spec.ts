@@ -195,8 +195,8 @@ const rules: Record<string, RouteRule> = {
 	'/admin/training': {
 		path: () => '/admin/training',
 		page: adminOnly,
-		// Empty forms stop at validation ("Choose a training run."): nothing is asked of Kubeflow, no run changes.
-		actions: { terminate: { expect: adminOnly }, retry: { expect: adminOnly } }
+		// Empty forms stop at validation ("Choose a training run / chain."): nothing is asked of Kubeflow, no run changes.
+		actions: { terminate: { expect: adminOnly }, retry: { expect: adminOnly }, resume: { expect: adminOnly } }
 	},
 	// The storage webhook: MinIO posts here with the bearer token; without it every caller is refused whatever the body.
 	'/api/v1/hooks/storage': { path: () => '/api/v1/hooks/storage', endpoints: { POST: tokenOnly } },

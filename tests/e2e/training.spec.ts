@@ -73,17 +73,23 @@ test('a published version is announced to the webhook and gets a reward-model ru
 	await page.context().close();
 });
 
-test('a delivery without the bearer token is refused with 401 and listed as rejected', async ({ browser, playwright }) => {
+test('a delivery without the bearer token is refused with 401 unread, counted, and sampled without storing it', async ({ browser, playwright }) => {
+	const page = await adminPage(browser, playwright);
+	await page.goto('/admin/training');
+	const week = page.getByTestId('rejection-counts').locator('tr[data-reason=no_token] [data-cell=week]');
+	const before = (await week.count()) ? Number(await week.textContent()) : 0;
+	const deliveries = await page.getByTestId('deliveries').locator('tbody tr').count();
+
 	const stranger = await newClient(playwright);
 	const response = await stranger.post('/api/v1/hooks/storage', { data: { EventName: 's3:ObjectCreated:Put', Records: [] } });
 	expect(response.status()).toBe(401);
 	await stranger.dispose();
 
-	const page = await adminPage(browser, playwright);
 	await page.goto('/admin/training');
-	// Newest first, and this suite runs alone (one worker): the top row is the refusal just made.
-	const newest = page.getByTestId('deliveries').locator('tbody tr').first();
-	await expect(newest).toHaveAttribute('data-outcome', 'rejected');
-	await expect(newest.locator('[data-cell=reason]')).toHaveText('no bearer token');
+	await expect(week).toHaveText(String(before + 1));
+	// Newest first, and this suite runs alone (one worker): the top sample is the refusal just made.
+	const newest = page.getByTestId('rejection-sample').locator('tbody tr').first();
+	await expect(newest.locator('[data-cell=reason]')).toHaveText('no bearer token (401)');
+	await expect(page.getByTestId('deliveries').locator('tbody tr')).toHaveCount(deliveries);
 	await page.context().close();
 });

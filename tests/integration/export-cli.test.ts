@@ -43,6 +43,7 @@ describe.skipIf(testDatabaseKind() === 'postgres')('npm run export and npm run d
 			const published = await run('scripts/export.ts', ['--dataset', 'CLI prefs'], env);
 			expect(published.stderr).toBe('');
 			expect(published.code).toBe(0);
+			expect(published.stdout).toMatch(/announced to the storage webhook/);
 			expect(published.stdout).toMatch(/cli\/cli-prefs v1: rows frozen \(train\/test: preference \d+\/\d+/);
 			const location = /check it with: npm run dataset:verify -- (\S+)/.exec(published.stdout)![1]!;
 			expect(location).toMatch(/^file:\/\/.*\/datasets\/cli\/cli-prefs\/v1\/$/);

@@ -12,6 +12,7 @@ import { startS3Server, type S3Server } from '../support/s3';
 import { startKfpServer, type FakeKfpServer } from '../support/kfp-server';
 import { startModelServer, type ModelServer } from '../support/openai-server';
 import { requestEvent } from '../support/request-event';
+import { createRunWhoseAnswerWasLost } from '../support/kfp-runs';
 import * as runtime from '../../src/lib/server/runtime';
 import { loadConfig, type Config } from '../../src/lib/server/config';
 import { rowsOf } from '../../src/lib/server/db';
@@ -28,6 +29,7 @@ import { chainJobHandler, type ChainDeps } from '../../src/lib/server/training/c
 import { CHAIN_JOB, runDedupeKey } from '../../src/lib/server/training/chain-key';
 import { minioEventFor } from '../../src/lib/server/training/events';
 import { lineageOf } from '../../src/lib/server/training/lineage';
+import { outageOf } from '../../src/lib/server/training/outage';
 import * as trainingAdmin from '../../src/lib/server/training/admin';
 import * as models from '../../src/lib/server/models/registry';
 import * as sampling from '../../src/lib/server/sampling/jobs';
@@ -78,6 +80,7 @@ async function chainJob(versionId: string, chain = 1): Promise<jobs.JobRow> {
 /** Runs the chain's job until it ends, moving Kubeflow's runs one state per look. */
 async function driveChain(jobId: string, chainDeps: ChainDeps = deps()): Promise<jobs.JobRow> {
 	for (let step = 0; step < 40; step++) {
+		await lookNow(jobId);
 		await runNext(database.db, 'spec', { [CHAIN_JOB]: chainJobHandler(() => chainDeps) }, undefined, jobId);
 		const now = (await jobs.getJob(database.db, jobId))!;
 		if (now.status !== 'queued') return now;
@@ -85,6 +88,11 @@ async function driveChain(jobId: string, chainDeps: ChainDeps = deps()): Promise
 		await new Promise((resolve) => setTimeout(resolve, config.training.pollMs + 10));
 	}
 	throw new Error('the chain did not finish in 40 steps');
+}
+
+/** The wait the job asked for is over: it runs at the next claim. */
+async function lookNow(jobId: string): Promise<void> {
+	await database.db.update(job).set({ runAfter: sql`now()` }).where(eq(job.id, jobId));
 }
 
 async function runsOf(versionId: string) {
@@ -236,25 +244,46 @@ describe('the training loop', () => {
 		expect((await runsOf(version.id)).map((r) => r.state)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
 	});
 
-	it('retries Kubeflow’s 5xx answers and timeouts, then shows the failure with the server’s message', async () => {
+	it('rides out Kubeflow’s 5xx answers and timeouts while submitting, and stops at a refusal with the server’s message', async () => {
 		const version = await publish();
 		await announce(version, 'C1');
-		kfp.failNext(50, 503);
-		const failed = await driveChain((await chainJob(version.id)).id);
+		const chain = await chainJob(version.id);
+		const look = async () => {
+			await lookNow(chain.id);
+			await runNext(database.db, 'spec', { [CHAIN_JOB]: chainJobHandler(() => deps()) }, undefined, chain.id);
+			return (await jobs.getJob(database.db, chain.id))!;
+		};
+		// three looks, three requests each, all answered 503: the run waits to be submitted, the chain says since when
+		kfp.failNext(9, 503);
+		let waiting = await look();
+		for (let i = 0; i < 2; i++) waiting = await look();
+		expect(waiting.status).toBe('queued');
+		expect(outageOf(waiting.progress)).toMatchObject({ looks: 3, error: expect.stringMatching(/HTTP 503/) });
 		const [rm] = await runsOf(version.id);
-		expect(rm!.state).toBe('SUBMIT_FAILED');
-		expect(rm!.error).toMatch(/after 3 attempts \(HTTP 503/);
-		expect(failed.status).toBe('failed');
-		expect(failed.lastError).toMatch(/ended SUBMIT_FAILED: .*503/);
-
-		kfp.failNext(0);
+		expect(rm).toMatchObject({ state: 'SUBMITTING', kfpRunId: null });
+		expect(rm!.error).toMatch(/Kubeflow unreachable while submitting: .*HTTP 503/);
+		// then no answer at all
 		kfp.hangNext(3);
-		await trainingAdmin.retryRun(database.db, kfpClient, rm!.id, { id: admin.id });
-		await driveChain((await chainJob(version.id)).id);
-		expect((await runsOf(version.id))[0]!.error).toMatch(/no answer within 300 ms/);
+		expect(outageOf((await look()).progress)).toMatchObject({ looks: 4, error: expect.stringMatching(/no answer within 300 ms/) });
+		// Kubeflow is back: the chain goes on as if nothing happened, and forgets the outage
+		const done = await driveChain(chain.id);
+		expect(done.status).toBe('succeeded');
+		expect(outageOf(done.progress)).toBeNull();
+		expect((await runsOf(version.id)).map((r) => r.state)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
 
-		await trainingAdmin.retryRun(database.db, kfpClient, rm!.id, { id: admin.id });
-		expect((await driveChain((await chainJob(version.id)).id)).status).toBe('succeeded');
+		// a refusal is not an outage: a token Kubeflow no longer takes stops the submission at once
+		const next = await publish();
+		await announce(next, 'C2');
+		kfp.setToken('rotated-elsewhere');
+		const failed = await driveChain((await chainJob(next.id)).id);
+		expect(failed.status).toBe('failed');
+		const [refused] = await runsOf(next.id);
+		expect(refused).toMatchObject({ state: 'SUBMIT_FAILED' });
+		expect(refused!.error).toMatch(/HTTP 401/);
+		expect(failed.lastError).toMatch(/ended SUBMIT_FAILED: .*401/);
+		kfp.setToken(KFP_TOKEN);
+		await trainingAdmin.retryRun(database.db, kfpClient, refused!.id, { id: admin.id });
+		expect((await driveChain((await chainJob(next.id)).id)).status).toBe('succeeded');
 	});
 
 	it('finds a run created just before a crash by its dedupe key instead of creating another', async () => {
@@ -262,15 +291,7 @@ describe('the training loop', () => {
 		await announce(version, 'D1');
 		const chain = await chainJob(version.id);
 		// the first attempt created the KFP run, then the worker died before recording its id
-		const experiment = await kfpClient.ensureExperiment('codelynn-lynn-loop');
-		const pipeline = await kfpClient.ensurePipeline('codelynn-reward-model', pipelineTexts.reward_model);
-		const orphan = await kfpClient.createRun({
-			display_name: 'rm from a worker that died',
-			description: runDedupeKey(version.id, 1, 'reward_model'),
-			experiment_id: experiment.experiment_id,
-			pipeline_version_reference: { pipeline_id: pipeline.pipelineId, pipeline_version_id: pipeline.pipelineVersionId },
-			runtime_config: { parameters: { dataset_uri: 's3://x/', manifest_sha256: 'x', base_model: 'x', use_margin: true, output_uri: 's3://x/rm' } }
-		});
+		const orphan = await createRunWhoseAnswerWasLost(kfpClient, 'lynn-loop', version.id);
 		await database.db.insert(trainingRun).values({ datasetVersionId: version.id, kind: 'reward_model', chainKey: `${version.id}#1`, state: 'SUBMITTING', parameters: {} });
 		const before = kfp.requests.filter((r) => r.method === 'POST' && r.path === '/apis/v2beta1/runs').length;
 		expect((await driveChain(chain.id)).status).toBe('succeeded');

@@ -32,6 +32,8 @@ export type FakeKfpServer = {
 	failNext(count: number, status?: 500 | 502 | 503 | 504, when?: 'before' | 'after'): void;
 	/** The next `count` requests are never answered. */
 	hangNext(count: number): void;
+	/** Kubeflow down until called with null: 'reset' drops every connection, 503 is a gateway in front of a stopped API server. Nothing is recorded meanwhile. */
+	down(how: 'reset' | 503 | null): void;
 	stop(): Promise<void>;
 };
 
@@ -661,7 +663,10 @@ export async function startKfpServer(options: FakeKfpOptions = {}): Promise<Fake
 		res.writeHead(sent.status, { 'content-type': 'application/json' }).end(JSON.stringify(sent.json));
 	}
 
+	let outage: 'reset' | 503 | null = null;
 	const server = createServer((req, res) => {
+		if (outage === 'reset') return void req.socket.destroy();
+		if (outage === 503) return void res.writeHead(503, { 'content-type': 'text/plain' }).end('upstream connect error or disconnect/reset before headers');
 		handle(req, res).catch((error: unknown) => {
 			if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 13, message: String(error), details: [] }));
 		});
@@ -689,6 +694,7 @@ export async function startKfpServer(options: FakeKfpOptions = {}): Promise<Fake
 			Object.assign(faults, { failing: count, status, when });
 		},
 		hangNext: (count) => void (faults.hanging = count),
+		down: (how) => void (outage = how),
 		async stop() {
 			if (ticker) clearInterval(ticker);
 			const closed = new Promise<void>((resolve) => server.close(() => resolve()));

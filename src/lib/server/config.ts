@@ -67,6 +67,8 @@ const envSchema = z.object({
 	S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('false'),
 	STORAGE_WEBHOOK_TOKEN: optionalText.pipe(z.string().min(16, 'STORAGE_WEBHOOK_TOKEN must be at least 16 characters').optional()),
 	STORAGE_WEBHOOK_URL: optionalText.pipe(z.url('STORAGE_WEBHOOK_URL must be a URL').optional()),
+	STORAGE_WEBHOOK_MAX_BYTES: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(64 * 1024),
+	STORAGE_WEBHOOK_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(120),
 	KFP_ENDPOINT: optionalText.pipe(z.url('KFP_ENDPOINT must be a URL, e.g. http://ml-pipeline.kubeflow:8888').optional()),
 	KFP_NAMESPACE: optionalText,
 	KFP_TOKEN_FILE: z.string().trim().min(1).default('/var/run/secrets/kubeflow/pipelines/token'),
@@ -75,6 +77,7 @@ const envSchema = z.object({
 	KFP_PIPELINE_ROOT: optionalText,
 	KFP_TIMEOUT_SECONDS: z.coerce.number().min(1).max(600).default(30),
 	KFP_POLL_SECONDS: z.coerce.number().min(0.05).max(3600).default(30),
+	KFP_OUTAGE_MINUTES: z.coerce.number().min(0).max(7 * 24 * 60).default(60),
 	TRAINING_BASE_MODEL: z.string().trim().min(1).default('Qwen/Qwen2.5-0.5B-Instruct'),
 	TRAINING_OUTPUT_URI: optionalText,
 	TRAINING_RM_PARAMS: jsonObject('TRAINING_RM_PARAMS'),
@@ -111,6 +114,10 @@ export type Config = {
 		token: string | undefined;
 		/** Where the local store posts manifest events; unset: handed to the receiver in-process. */
 		url: string | undefined;
+		/** A delivery's body may be this long; MinIO's events are a few KiB. */
+		maxBytes: number;
+		/** Deliveries one client address may make per minute (a burst of as many, then that rate). */
+		ratePerMinute: number;
 	};
 	training: TrainingConfig;
 	models: ModelsConfig;
@@ -141,6 +148,8 @@ export type TrainingConfig = {
 	};
 	/** How often a run in progress is looked at. */
 	pollMs: number;
+	/** How long a chain keeps looking while Kubeflow is unreachable before it stops (and waits to be resumed). */
+	outageMs: number;
 	baseModel: string;
 	/** Where trained models are written: `<outputUri>/<persona>/<dataset>/v<N>/…`. */
 	outputUri: string;
@@ -184,7 +193,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 		undoSeconds: e.UNDO_SECONDS,
 		objectStore: objectStoreOf(e),
 		s3: s3AccessOf(e),
-		storageWebhook: { token: e.STORAGE_WEBHOOK_TOKEN, url: e.STORAGE_WEBHOOK_URL },
+		storageWebhook: {
+			token: e.STORAGE_WEBHOOK_TOKEN,
+			url: e.STORAGE_WEBHOOK_URL,
+			maxBytes: e.STORAGE_WEBHOOK_MAX_BYTES,
+			ratePerMinute: e.STORAGE_WEBHOOK_RATE_PER_MINUTE
+		},
 		training: {
 			kfp: e.KFP_ENDPOINT
 				? {
@@ -198,6 +212,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 					}
 				: null,
 			pollMs: e.KFP_POLL_SECONDS * 1000,
+			outageMs: e.KFP_OUTAGE_MINUTES * 60_000,
 			baseModel: e.TRAINING_BASE_MODEL,
 			outputUri: (e.TRAINING_OUTPUT_URI ?? `s3://${e.S3_BUCKET ?? 'codelynn'}/models`).replace(/\/+$/, ''),
 			rewardModelParams: e.TRAINING_RM_PARAMS,

@@ -4,7 +4,7 @@ import { log } from './log';
 import { objectStoreFor, type ObjectStore } from './storage';
 import { randomBytes } from 'node:crypto';
 import { createKfpClient, type KfpClient } from './kubeflow/client';
-import { announcingStore, LOCAL_BUCKET } from './training/notify';
+import { LOCAL_BUCKET } from './training/notify';
 
 /**
  * The one database the running app uses. Opened by `hooks.server.ts` `init`
@@ -25,15 +25,11 @@ let store: { config: Config['objectStore']; store: ObjectStore } | undefined;
 
 /**
  * The configured object store (a local folder unless S3_BUCKET is set). The
- * local folder announces manifests to the storage webhook itself, as MinIO would.
+ * platform announces a local folder's manifests itself (training/notify.ts).
  */
 export function objectStore(): ObjectStore {
 	const wanted = config().objectStore;
-	if (store?.config !== wanted) {
-		const plain = objectStoreFor(wanted);
-		const announced = wanted.kind === 'local' ? announcingStore(plain, { db, token: webhookToken(), url: config().storageWebhook.url }) : plain;
-		store = { config: wanted, store: announced };
-	}
+	if (store?.config !== wanted) store = { config: wanted, store: objectStoreFor(wanted) };
 	return store.store;
 }
 

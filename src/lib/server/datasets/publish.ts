@@ -10,6 +10,7 @@ import { datasetCard } from './formats/card';
 import { MANIFEST, manifestText, parseManifest, type Manifest } from './manifest';
 import { getVersion, type DatasetVersion } from './versions';
 import { APP_VERSION } from '../app-version';
+import { announcesItself, queueAnnouncement } from '../training/notify';
 
 /**
  * Writes a frozen version's files and, last, its manifest; then marks it
@@ -28,10 +29,11 @@ export async function buildVersion(db: Db, store: ObjectStore, versionId: string
 	if (version.status === 'published' && version.manifest) return version.manifest as Manifest;
 	const stored = await storedManifest(store, version);
 	const manifest = stored ?? (await writeFiles(db, store, version, options));
-	await db
-		.update(datasetVersion)
-		.set({ status: 'published', manifest, error: null, publishedAt: new Date() })
-		.where(eq(datasetVersion.id, versionId));
+	// One transaction: a version marked published always has its announcement queued (a local folder has no MinIO to send it).
+	await db.transaction(async (tx) => {
+		await tx.update(datasetVersion).set({ status: 'published', manifest, error: null, publishedAt: new Date() }).where(eq(datasetVersion.id, versionId));
+		if (announcesItself(store)) await queueAnnouncement(tx, versionId);
+	});
 	return manifest;
 }
 

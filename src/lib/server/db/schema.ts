@@ -14,6 +14,7 @@ import {
 	index,
 	integer,
 	jsonb,
+	pgSequence,
 	pgTable,
 	primaryKey,
 	smallint,
@@ -657,6 +658,46 @@ export const storageEvent = pgTable(
 		index('storage_event_dedupe_idx').on(t.dedupeKey),
 		index('storage_event_received_idx').on(t.receivedAt),
 		check('storage_event_outcome_check', oneOf(t.outcome, storageEventOutcomes))
+	]
+);
+
+/** Why the storage webhook turned a delivery away before it reached the receiver's records. */
+export const webhookRejectionReasons = ['rate_limited', 'no_token', 'wrong_token', 'too_large', 'not_an_event'] as const;
+export type WebhookRejectionReason = (typeof webhookRejectionReasons)[number];
+
+/** Rejected deliveries counted per hour and reason: a flood adds to a number, never to the rows. */
+export const webhookRejectionCount = pgTable(
+	'webhook_rejection_count',
+	{
+		hour: at('hour').notNull(),
+		reason: text('reason', { enum: webhookRejectionReasons }).notNull(),
+		count: bigint('count', { mode: 'number' }).notNull().default(0)
+	},
+	(t) => [primaryKey({ columns: [t.hour, t.reason] }), check('webhook_rejection_count_reason_check', oneOf(t.reason, webhookRejectionReasons))]
+);
+
+export const WEBHOOK_REJECTION_SAMPLES = 50;
+
+/** Numbers the rejected deliveries; each one's slot in the sample is its number modulo the sample size. */
+export const webhookRejectionSeq = pgSequence('webhook_rejection_seq');
+
+/** The last rejected deliveries, for diagnosis: a ring of fixed slots, so never more rows. Never what token was sent. */
+export const webhookRejectionSample = pgTable(
+	'webhook_rejection_sample',
+	{
+		slot: smallint('slot').primaryKey(),
+		reason: text('reason', { enum: webhookRejectionReasons }).notNull(),
+		remoteAddress: text('remote_address'),
+		/** The body's declared (or read) size; null when the sender declared none and it was not read. */
+		bytes: bigint('bytes', { mode: 'number' }),
+		/** What was wrong with an event that did not parse, cut short. */
+		detail: text('detail'),
+		receivedAt: at('received_at').notNull().defaultNow()
+	},
+	(t) => [
+		check('webhook_rejection_sample_slot_check', sql`${t.slot} >= 0 and ${t.slot} < ${sql.raw(String(WEBHOOK_REJECTION_SAMPLES))}`),
+		check('webhook_rejection_sample_reason_check', oneOf(t.reason, webhookRejectionReasons)),
+		index('webhook_rejection_sample_received_idx').on(t.receivedAt)
 	]
 );
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { z } from 'zod';
+import { backoffDelay } from '../../retry';
 import { checkCompiledPipeline } from './pipeline-spec';
 import {
 	createRunBody,
@@ -42,6 +43,15 @@ export class KfpError extends Error {
 		this.status = details.status;
 		this.grpcCode = details.grpcCode;
 		this.attempts = details.attempts;
+	}
+
+	/**
+	 * Kubeflow did not answer, or answered as a server that is down or restarting does
+	 * (500, 502, 503, 504): worth trying again later. Anything else (refused, a bad
+	 * answer, a pipeline or token problem here) will not heal by waiting.
+	 */
+	get unreachable(): boolean {
+		return this.attempts > 0 && (this.status === null || RETRYABLE_STATUSES.has(this.status));
 	}
 }
 
@@ -277,8 +287,7 @@ function transport(options: KfpClientOptions): Send {
 				const hint = outcome.status === 401 || outcome.status === 403 ? authHint(options.tokenFile, token) : '';
 				throw new KfpError(describe(call, url, outcome, attempt) + hint, { status: outcome.status, grpcCode: outcome.grpcCode, attempts: attempt });
 			}
-			// Exponential back-off, half of it random, so workers that failed together do not retry together.
-			await sleep(Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** (attempt - 1) * (0.5 + 0.5 * Math.random())));
+			await sleep(backoffDelay(attempt, { baseMs: BASE_DELAY_MS, maxMs: MAX_DELAY_MS }));
 			const recovered = call.recover ? await call.recover().catch(() => null) : null;
 			if (recovered) return recovered;
 		}

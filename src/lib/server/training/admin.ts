@@ -6,6 +6,7 @@ import { FieldError, NotFoundError } from '../errors';
 import * as jobs from '../jobs/queue';
 import type { KfpClient } from '../kubeflow/client';
 import { CHAIN_JOB, chainDedupeKey } from './chain-key';
+import { withoutOutage } from './outage';
 import { getRun, isFinished, recordRun, type TrainingRun } from './runs';
 
 /** What admins do with training: follow runs and deliveries, terminate, retry, re-run a version's chain. */
@@ -88,5 +89,27 @@ export async function rerunChain(db: Db, versionId: string, actor: Actor): Promi
 		await tx.insert(job).values({ kind: CHAIN_JOB, payload: { versionId, chain }, personaId: version.personaId, dedupeKey: chainDedupeKey(versionId, chain), createdBy: actor.id });
 		await audit.record(tx, { actorId: actor.id, action: 'training.rerun', targetType: 'dataset_version', targetId: versionId, details: { chain }, ip: actor.ip });
 		return { chain };
+	});
+}
+
+/**
+ * Puts a stopped chain back in the queue. It follows the runs it has by their Kubeflow ids; a run
+ * that never reached Kubeflow is submitted again, and a create that did happen is found by the
+ * dedupe key in its description, so no training runs twice. A run Kubeflow itself failed is for
+ * Retry (it retries that run in Kubeflow).
+ */
+export async function resumeChain(db: Db, jobId: string, actor: Actor): Promise<void> {
+	await db.transaction(async (tx) => {
+		const [found] = await tx.select().from(job).where(and(eq(job.id, jobId), eq(job.kind, CHAIN_JOB))).for('update');
+		if (!found) throw new NotFoundError('That training chain does not exist.');
+		if (found.status !== 'failed' && found.status !== 'cancelled') throw new FieldError('chain', `This chain is ${found.status}: only a stopped chain can be resumed.`);
+		const chainKey = String(found.dedupeKey).slice(`${CHAIN_JOB}:`.length);
+		const runs = await tx.select().from(trainingRun).where(eq(trainingRun.chainKey, chainKey));
+		const ended = runs.find((run) => run.state === 'FAILED' || run.state === 'CANCELED');
+		if (ended) throw new FieldError('chain', `Its ${ended.kind === 'reward_model' ? 'reward-model' : 'PPO'} run ended ${ended.state} in Kubeflow: use Retry on that run.`);
+		for (const run of runs) if (run.state === 'SUBMIT_FAILED') await recordRun(tx, run, 'SUBMITTING', { error: null, finishedAt: null });
+		await jobs.resume(tx, jobId);
+		await tx.update(job).set({ progress: withoutOutage(found.progress) }).where(eq(job.id, jobId));
+		await audit.record(tx, { actorId: actor.id, action: 'training.resume', targetType: 'job', targetId: jobId, ip: actor.ip });
 	});
 }

@@ -12,6 +12,7 @@ import { getVersion, type DatasetVersion } from '../datasets/versions';
 import { chainKeyOf, runDedupeKey } from './chain-key';
 import { policyOf, registerCandidate } from './lineage';
 import { experimentName, ppoParameters, PPO_PIPELINE, REWARD_MODEL_PIPELINE, rewardModelParameters, runDisplayName, type ChainSubject } from './requests';
+import { rideOut, withoutOutage } from './outage';
 import { findRun, isFinished, openRun, recordRun, type RunKind, type TrainingRun } from './runs';
 
 /**
@@ -31,6 +32,8 @@ export type ChainDeps = {
 	/** null: Kubeflow is not configured, runs are recorded with the request that would be sent. */
 	kfp: KfpClient | null;
 	pipelines: Readonly<Record<RunKind, string>>;
+	/** The clock outages are measured with; specs scale it. */
+	now?: () => Date;
 };
 
 const payloadSchema = z.object({ versionId: z.uuid(), chain: z.number().int().min(1) });
@@ -45,20 +48,23 @@ export function chainJobHandler(deps: () => ChainDeps): (context: JobContext) =>
 		if (version.status === 'building') return { status: 'later', delayMs: UNPUBLISHED_RETRY_MS };
 		if (version.status === 'failed') return { status: 'failed', error: `Version ${version.version} failed to publish; nothing to train on.` };
 		const context: ChainContext = { db, deps: deps(), chainKey: chainKeyOf(versionId, chain), versionId, changed: false };
+		// Any look that gets through ends an outage.
+		const progress = withoutOutage(job.progress);
 		// Only a step that submits or registers needs the subject (it reads the stored manifest): a look at a run does not.
 		let subject: Promise<ChainSubject> | undefined;
 		const subjectOnce = () => (subject ??= subjectOf(context, version, chain));
 		try {
 			const outcome = await step(context, subjectOnce);
-			if (outcome.status !== 'later') return outcome;
+			if (outcome.status !== 'later') return { ...outcome, progress: { ...progress, ...outcome.progress } };
 			// Back off while nothing changes (a run training for hours), up to 8 × KFP_POLL_SECONDS.
 			const poll = context.deps.training.pollMs;
 			const previous = Number(job.progress.pollDelayMs) || poll;
 			const delayMs = context.changed ? poll : Math.min(previous * 2, poll * 8);
-			return { status: 'later', delayMs, progress: { ...job.progress, pollDelayMs: delayMs } };
+			return { status: 'later', delayMs, progress: { ...progress, pollDelayMs: delayMs } };
 		} catch (error) {
-			if (error instanceof KfpError) return { status: 'failed', error: error.message };
-			throw error;
+			if (!(error instanceof KfpError)) throw error;
+			if (error.unreachable) return rideOut(job.progress, error, context.deps.now?.() ?? new Date(), context.deps.training);
+			return { status: 'failed', error: error.message, progress };
 		}
 	};
 }
@@ -161,6 +167,12 @@ async function submit(context: ChainContext, kfp: KfpClient, run: TrainingRun, p
 		return recordRun(context.db, run, created.state, { kfpRunId: created.run_id, experimentId: experiment.experiment_id, request, submittedAt: new Date(), error: null });
 	} catch (error) {
 		if (!(error instanceof KfpError)) throw error;
+		// Unreachable: the run stays SUBMITTING and the chain rides the outage out; the next try
+		// first looks for a run this one may have created (the dedupe key in its description).
+		if (error.unreachable) {
+			await recordRun(context.db, run, run.state, { error: `Kubeflow unreachable while submitting: ${error.message}` });
+			throw error;
+		}
 		return recordRun(context.db, run, 'SUBMIT_FAILED', { error: error.message, finishedAt: new Date() });
 	}
 }

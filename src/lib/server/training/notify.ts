@@ -1,62 +1,111 @@
 import { createHash } from 'node:crypto';
-import type { Db } from '../db';
-import { log } from '../log';
+import { buffer as streamBuffer } from 'node:stream/consumers';
+import { z } from 'zod';
+import { backoffDelay } from '../../retry';
+import { eq, sql } from 'drizzle-orm';
+import type { Db, DbOrTx } from '../db';
+import { job } from '../db/schema';
+import * as jobs from '../jobs/queue';
+import { newWorkerId, runNext, type JobContext, type JobOutcome } from '../jobs/runner';
 import type { ObjectStore } from '../storage';
+import { MANIFEST } from '../datasets/manifest';
+import { getVersion } from '../datasets/versions';
 import { minioEventFor } from './events';
-import { receiveDelivery } from './receiver';
+import { receiveEvent } from './receiver';
 
 /**
- * The local-folder store has no MinIO behind it to announce new objects, so it
- * announces them itself, in MinIO's webhook format, to the same receiver:
- * over HTTP when STORAGE_WEBHOOK_URL is set (`npm start` sets it to the app's
- * own /api/v1/hooks/storage), else by handing the same body to the receiver
- * in-process (the CLI, tests). Only manifests are announced, as MinIO is
- * configured to (`--suffix manifest.json`). Like MinIO with a queue_dir, a
- * failed delivery is retried and never fails the upload itself.
+ * The local-folder store has no MinIO behind it to announce new manifests, so
+ * the platform announces them itself, in MinIO's webhook format, to the same
+ * receiver: over HTTP when STORAGE_WEBHOOK_URL is set (`npm start` sets it to
+ * the app's own /api/v1/hooks/storage), else by handing the same body to the
+ * receiver in-process (the CLI, tests). The announcement is a job queued in
+ * the transaction that marks the version published, so a crash or a receiver
+ * that is down only delays it: the job tries again with back-off until the
+ * receiver answers 2xx, and the receiver's dedupe keeps it to one chain.
  */
 
 export const LOCAL_BUCKET = 'local';
-const MANIFEST_KEY = /^datasets\/.+\/manifest\.json$/;
+export const ANNOUNCE_JOB = 'storage.announce';
 
-export type Announce = { db: () => Db; token: string; url: string | undefined };
+export type AnnounceDeps = { store: ObjectStore; token: string; url: string | undefined };
 
-export function announcingStore(store: ObjectStore, announce: Announce): ObjectStore {
-	return {
-		root: store.root,
-		locationOf: (key) => store.locationOf(key),
-		get: (key) => store.get(key),
-		stat: (key) => store.stat(key),
-		list: (prefix) => store.list(prefix),
-		async put(key, body, options) {
-			const stored = await store.put(key, body, options);
-			if (MANIFEST_KEY.test(key)) {
-				const eTag = typeof body === 'string' || body instanceof Uint8Array ? createHash('md5').update(body).digest('hex') : '';
-				const event = minioEventFor({ bucket: LOCAL_BUCKET, key, size: stored.bytes, eTag, sequencer: Date.now().toString(16).toUpperCase(), at: new Date() });
-				await deliver(event, announce);
-			}
-			return stored;
+const payloadSchema = z.object({ versionId: z.uuid() });
+
+/** Tries come 2 s, 4 s, 8 s … apart, then every 10 minutes at most: a receiver down for a day is still reached. */
+const ANNOUNCE_BACKOFF = { baseMs: 2_000, maxMs: 10 * 60_000 };
+
+/** A folder has nobody else to announce what lands in it; an S3 bucket has MinIO's (or AWS's) notifications. */
+export function announcesItself(store: ObjectStore): boolean {
+	return store.root.startsWith('file:');
+}
+
+/** Queues the announcement of a version's manifest; a second call for the same version is a no-op. */
+export async function queueAnnouncement(tx: DbOrTx, versionId: string): Promise<void> {
+	await tx.execute(sql`
+		insert into job (kind, payload, persona_id, dedupe_key)
+		select ${ANNOUNCE_JOB}, ${JSON.stringify({ versionId })}::jsonb, d.persona_id, ${`${ANNOUNCE_JOB}:${versionId}`}
+		from dataset_version v join dataset d on d.id = v.dataset_id
+		where v.id = ${versionId}
+		on conflict (dedupe_key) do nothing`);
+}
+
+/**
+ * Tries a version's announcement at once, for the CLI, which has no worker: the job's
+ * state afterwards (succeeded, or queued for the app's worker with its last error),
+ * or undefined when the store needs none.
+ */
+export async function announceNow(db: Db, versionId: string, deps: AnnounceDeps): Promise<jobs.JobRow | undefined> {
+	const [queued] = await db.select({ id: job.id }).from(job).where(eq(job.dedupeKey, `${ANNOUNCE_JOB}:${versionId}`));
+	if (!queued) return undefined;
+	await runNext(db, newWorkerId(), { [ANNOUNCE_JOB]: announceJobHandler(() => deps) }, undefined, queued.id);
+	return jobs.getJob(db, queued.id);
+}
+
+export function announceJobHandler(deps: () => AnnounceDeps): (context: JobContext) => Promise<JobOutcome> {
+	return async ({ db, job }) => {
+		const { versionId } = payloadSchema.parse(job.payload);
+		const { store, token, url } = deps();
+		const version = await getVersion(db, versionId);
+		const key = version.objectPrefix + MANIFEST;
+		const tries = job.attempts;
+		try {
+			const manifest = await streamBuffer(await store.get(key));
+			const event = minioEventFor({
+				bucket: LOCAL_BUCKET,
+				key,
+				size: manifest.byteLength,
+				eTag: createHash('md5').update(manifest).digest('hex'),
+				// One sequencer per version: every try is a redelivery of the same event.
+				sequencer: (version.publishedAt ?? version.createdAt).getTime().toString(16).toUpperCase(),
+				at: version.publishedAt ?? new Date()
+			});
+			const answer = await deliver(db, event, { token, url });
+			return { status: 'succeeded', progress: { tries, deliveredTo: url ?? 'in-process', answer } };
+		} catch (error) {
+			const delayMs = backoffDelay(tries, ANNOUNCE_BACKOFF);
+			// undici says only "fetch failed"; its cause names what happened (ECONNREFUSED, …).
+			const cause = (error as { cause?: { message?: string } }).cause?.message;
+			const lastError = `${error instanceof Error ? error.message : String(error)}${cause ? ` (${cause})` : ''}`;
+			return { status: 'later', delayMs, progress: { tries, lastError, nextTryAt: new Date(Date.now() + delayMs).toISOString() } };
 		}
 	};
 }
 
-async function deliver(event: Record<string, unknown>, announce: Announce): Promise<void> {
-	for (let attempt = 1; attempt <= 3; attempt++) {
-		try {
-			if (!announce.url) {
-				await receiveDelivery(announce.db(), { authorization: `Bearer ${announce.token}`, body: event, remoteAddress: 'local-store', token: announce.token, bucket: LOCAL_BUCKET });
-				return;
-			}
-			const response = await fetch(announce.url, {
-				method: 'POST',
-				headers: { 'content-type': 'application/json', authorization: `Bearer ${announce.token}` },
-				body: JSON.stringify(event),
-				signal: AbortSignal.timeout(10_000)
-			});
-			if (response.ok) return;
-			throw new Error(`HTTP ${response.status}: ${(await response.text()).slice(0, 200)}`);
-		} catch (error) {
-			log.warn({ err: error, attempt, url: announce.url ?? 'in-process' }, 'storage event delivery failed');
-			await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
-		}
+/** Sends the event once; throws unless the receiver answered 2xx. Returns what it said about the manifest. */
+async function deliver(db: JobContext['db'], event: Record<string, unknown>, target: { token: string; url: string | undefined }): Promise<string> {
+	if (!target.url) {
+		// In-process: the same receiver, past the token check that guards it from the network.
+		const result = await receiveEvent(db, { body: event, remoteAddress: 'local-store', bytes: null, bucket: LOCAL_BUCKET });
+		if (result.status !== 202) throw new Error(`The receiver refused the event (${result.status}): ${result.results[0]?.reason ?? ''}`);
+		return result.results.map((r) => r.outcome).join(', ');
 	}
+	const response = await fetch(target.url, {
+		method: 'POST',
+		headers: { 'content-type': 'application/json', authorization: `Bearer ${target.token}` },
+		body: JSON.stringify(event),
+		signal: AbortSignal.timeout(10_000)
+	});
+	const text = await response.text();
+	if (!response.ok) throw new Error(`${target.url} answered HTTP ${response.status}: ${text.slice(0, 200)}`);
+	return text.slice(0, 200);
 }

@@ -3,13 +3,15 @@ import { eq, sql } from 'drizzle-orm';
 import { rowsOf, type Db, type Tx } from '../db';
 import { dataset, datasetVersion, storageEvent } from '../db/schema';
 import { isObjectCreated, parseStorageEvent, type StorageRecord } from './events';
-import { storableJson } from '../text';
 import { CHAIN_JOB, chainDedupeKey } from './chain-key';
+import { recordRejection } from './rejections';
 
 /**
- * The storage webhook's receiver: authenticates a delivery, records it (every
- * one, whatever its outcome, for the admins' deliveries table), and for a
- * dataset version's manifest queues that version's training chain, once.
+ * The storage webhook's receiver, for deliveries that passed the token check
+ * (./webhook.ts): records each event (accepted, duplicate or ignored, for the
+ * admins' deliveries table), and for a dataset version's manifest queues that
+ * version's training chain, once. A body that is not an event is counted as
+ * a rejection (./rejections.ts), not stored.
  * Deliveries are at-least-once, repeated and unordered: the chain job's
  * unique dedupe key makes a repeat a no-op, and the job itself waits for a
  * version whose manifest event arrived before the version was recorded as
@@ -17,17 +19,16 @@ import { CHAIN_JOB, chainDedupeKey } from './chain-key';
  */
 
 export type Delivery = {
-	authorization: string | null;
 	body: unknown;
 	remoteAddress: string | null;
-	/** The bearer token deliveries must carry (MinIO's `auth_token`). */
-	token: string;
+	/** The body's size in bytes, for the rejection sample. */
+	bytes: number | null;
 	/** The bucket the platform publishes to; events about other buckets are ignored. */
 	bucket: string;
 };
 
 export type DeliveryOutcome = { outcome: 'accepted' | 'duplicate' | 'ignored' | 'rejected'; reason: string; datasetVersionId?: string };
-export type DeliveryResult = { status: 202 | 400 | 401; results: DeliveryOutcome[] };
+export type DeliveryResult = { status: 202 | 400; results: DeliveryOutcome[] };
 
 const MANIFEST_KEY = /^(datasets\/[a-z0-9][a-z0-9-]*\/[a-z0-9][a-z0-9-]*\/v[1-9][0-9]*\/)manifest\.json$/;
 
@@ -42,20 +43,14 @@ async function record(tx: Db | Tx, row: typeof storageEvent.$inferInsert): Promi
 	await tx.insert(storageEvent).values(row);
 }
 
-export async function receiveDelivery(db: Db, delivery: Delivery): Promise<DeliveryResult> {
-	const unparsed = { eventName: '', bucket: '', objectKey: '', remoteAddress: delivery.remoteAddress };
-	if (!tokenMatches(delivery.authorization, delivery.token)) {
-		const reason = delivery.authorization ? 'wrong bearer token' : 'no bearer token';
-		await record(db, { ...unparsed, payload: {}, outcome: 'rejected', reason });
-		return { status: 401, results: [{ outcome: 'rejected', reason }] };
-	}
+/** An authenticated delivery's events, each recorded with what became of it. */
+export async function receiveEvent(db: Db, delivery: Delivery): Promise<DeliveryResult> {
 	let records: StorageRecord[];
 	try {
 		records = parseStorageEvent(delivery.body);
 	} catch (error) {
 		const reason = (error as Error).message;
-		const payload = storableJson(delivery.body && typeof delivery.body === 'object' ? delivery.body : { body: String(delivery.body) }) as Record<string, unknown>;
-		await record(db, { ...unparsed, payload, outcome: 'rejected', reason });
+		await recordRejection(db, { reason: 'not_an_event', remoteAddress: delivery.remoteAddress, bytes: delivery.bytes, detail: reason });
 		return { status: 400, results: [{ outcome: 'rejected', reason }] };
 	}
 	const results: DeliveryOutcome[] = [];
