@@ -131,6 +131,7 @@ const entries: Record<string, Entry> = {
 	'POST /admin/models/[id] ?/makeCurrent': { as: 'admin', path: (w) => `/admin/models/${w.modelId}?/makeCurrent`, form: () => ({}) },
 	'POST /admin/training ?/terminate': { as: 'admin', path: () => '/admin/training?/terminate', form: () => ({ id: NO_SUCH_RUN }) },
 	'POST /admin/training ?/retry': { as: 'admin', path: () => '/admin/training?/retry', form: () => ({ id: NO_SUCH_RUN }) },
+	'POST /admin/training ?/resume': { as: 'admin', path: () => '/admin/training?/resume', form: () => ({ id: NO_SUCH_RUN }) },
 	'POST /admin/sampling ?/create': {
 		as: 'admin',
 		path: () => '/admin/sampling?/create',
@@ -164,7 +165,7 @@ const entries: Record<string, Entry> = {
 		path: () => '/api/v1/rank/judgments',
 		json: (w) => ({
 			persona: w.persona,
-			judgment: { clientId: uuid(), pairId: w.pair.pairId, leftCandidateId: w.pair.leftCandidateId, preferred: 'left', strength: 2, rationale: 'Sounds like her.', durationMs: 1200 }
+			judgment: { clientId: uuid(), pairId: w.pair.pairId, preferred: 'left', strength: 2, rationale: 'Sounds like her.', durationMs: 1200 }
 		})
 	},
 	'POST /api/v1/rank/skips (+server)': { as: 'annotator', path: () => '/api/v1/rank/skips', json: (w) => ({ persona: w.persona, pairId: w.pair.pairId }) },
@@ -191,8 +192,8 @@ const entries: Record<string, Entry> = {
 	'POST /api/v1/hooks/storage (+server)': {
 		as: 'anonymous',
 		path: () => '/api/v1/hooks/storage',
-		// Every delivery is recorded for diagnosis, refused ones too: that table is allowed to grow, nothing else.
-		writesAnyway: ['storage_event'],
+		// Deliveries are kept for diagnosis: events in storage_event, refusals as counters and a bounded sample.
+		writesAnyway: ['storage_event', 'webhook_rejection_count', 'webhook_rejection_sample'],
 		cases: () => {
 			const event = (key: string, extra: Record<string, unknown> = {}) => ({
 				EventName: 's3:ObjectCreated:Put',
