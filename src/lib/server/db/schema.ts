@@ -122,6 +122,8 @@ export const persona = pgTable(
 		systemPrompt: text('system_prompt').notNull(),
 		/** How many annotators judge each new pair, unless the pair says otherwise. */
 		defaultOverlap: smallint('default_overlap').notNull().default(3),
+		/** Check rate, flag thresholds and test levels (quality/settings.ts); empty means the defaults. */
+		qualitySettings: jsonb('quality_settings').$type<Record<string, unknown>>().notNull().default({}),
 		createdAt: createdAt(),
 		updatedAt: updatedAt()
 	},
@@ -754,4 +756,85 @@ export const auditEvent = pgTable(
 		createdAt: createdAt()
 	},
 	(t) => [index('audit_event_created_idx').on(t.createdAt), index('audit_event_target_idx').on(t.targetType, t.targetId)]
+);
+
+// ── quality ─────────────────────────────────────────────────────────────────
+
+/** Why an annotator's judgments are not trusted without a look (definitions in docs/architecture.md). */
+export const qualityFlags = [
+	'low_check_accuracy',
+	'low_agreement',
+	'position_bias',
+	'too_fast',
+	'same_answer_runs',
+	'tie_rate',
+	'off_rate',
+	'same_strength'
+] as const;
+export type QualityFlag = (typeof qualityFlags)[number];
+
+/**
+ * One computation of a persona's quality figures. Pages and dataset filters read
+ * the newest snapshot instead of a million judgments; a job writes a new one
+ * when judgments arrived since (src/lib/server/quality/).
+ */
+export const qualitySnapshot = pgTable(
+	'quality_snapshot',
+	{
+		id: id(),
+		personaId: uuid('persona_id')
+			.notNull()
+			.references(() => persona.id, { onDelete: 'cascade' }),
+		computedAt: at('computed_at').notNull().defaultNow(),
+		/** Judgments the figures were computed from. */
+		judgments: integer('judgments').notNull(),
+		/** The newest judgment included: a later one makes the snapshot stale. */
+		lastJudgmentAt: at('last_judgment_at'),
+		/** The persona's quality settings as they were (thresholds, levels). */
+		settings: jsonb('settings').$type<Record<string, unknown>>().notNull(),
+		/** Crowd-level figures: α and agreement overall, per domain and week, position bias, per day (quality/figures.ts). */
+		figures: jsonb('figures').$type<Record<string, unknown>>().notNull(),
+		durationMs: integer('duration_ms').notNull()
+	},
+	(t) => [index('quality_snapshot_persona_idx').on(t.personaId, t.computedAt.desc())]
+);
+
+/** Each annotator's figures within a snapshot: what the quality table sorts and filters. */
+export const qualityAnnotator = pgTable(
+	'quality_annotator',
+	{
+		snapshotId: uuid('snapshot_id')
+			.notNull()
+			.references(() => qualitySnapshot.id, { onDelete: 'cascade' }),
+		annotatorId: uuid('annotator_id')
+			.notNull()
+			.references(() => user.id, { onDelete: 'cascade' }),
+		votes: integer('votes').notNull(),
+		/** Pairs shared with others where the others had a majority, and how many of those this annotator matched. */
+		sharedPairs: integer('shared_pairs').notNull(),
+		agreements: integer('agreements').notNull(),
+		agreement: doublePrecision('agreement'),
+		agreementLow: doublePrecision('agreement_low'),
+		agreementHigh: doublePrecision('agreement_high'),
+		checkAnswers: integer('check_answers').notNull(),
+		checkCorrect: integer('check_correct').notNull(),
+		checkAccuracy: doublePrecision('check_accuracy'),
+		checkLow: doublePrecision('check_low'),
+		checkHigh: doublePrecision('check_high'),
+		/** a / b votes, and how many of them went to the reply shown on the left. */
+		abVotes: integer('ab_votes').notNull(),
+		leftPicks: integer('left_picks').notNull(),
+		leftShare: doublePrecision('left_share'),
+		leftPValue: doublePrecision('left_p_value'),
+		medianMs: integer('median_ms'),
+		/** Votes given faster than the reading-speed limit allows for the two replies. */
+		fastVotes: integer('fast_votes').notNull(),
+		longestRun: integer('longest_run').notNull(),
+		tieRate: doublePrecision('tie_rate'),
+		offRate: doublePrecision('off_rate'),
+		/** Share of a / b votes with the annotator's most used strength. */
+		strengthModeShare: doublePrecision('strength_mode_share'),
+		flags: text('flags').array().notNull().default(sql`'{}'::text[]`)
+	},
+	(t) => [primaryKey({ columns: [t.snapshotId, t.annotatorId] }), index('quality_annotator_user_idx').on(t.annotatorId)]
 );
