@@ -51,6 +51,16 @@ export const qualityFiguresSchema = z.object({
 	positionBias: positionBiasSchema,
 	crowd: z.object({ tieRate: share, offRate: share, medianMs: z.number().nullable() }),
 	checks: z.object({ pairs: z.number().int().min(0), answers: z.number().int().min(0), correct: z.number().int().min(0) }),
+	/** The queue when the snapshot was taken (checks left out): successive snapshots draw the burn-down. */
+	queue: z.object({
+		pairs: z.number().int().min(0),
+		/** Every vote its overlap asks for is in. */
+		done: z.number().int().min(0),
+		/** Not done, and someone holds a lease on it. */
+		leased: z.number().int().min(0),
+		/** Not done and nobody holds it. */
+		open: z.number().int().min(0)
+	}),
 	/** Judgments per UTC day, oldest first: the dashboard's chart. */
 	perDay: z.array(z.object({ day: z.iso.date(), judgments: z.number().int().min(0) }))
 });
