@@ -5,6 +5,7 @@
  */
 export { alpha, alphaWithInterval, type AlphaLevel } from './alpha';
 export { rawAgreement } from './agreement';
+export { flagAnnotator, type AnnotatorFigures, type CrowdRates } from './flags';
 export { bootstrapInterval, DEFAULT_REPLICATES, DEFAULT_SEED, type BootstrapOptions } from './bootstrap';
 export { longestRun, median, quantileSorted } from './describe';
 export { wilson, binomialTest } from './proportion';
