@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { tallyUnits } from './tally';
+
+describe('tallyUnits', () => {
+	it('groups units holding the same values in any order, and leaves out single values', () => {
+		const tally = tallyUnits([[1, -2, 1], [1, 1, -2], [-2, 1, 1], [3, 3], [5], []]);
+		expect(Array.from(tally.values)).toEqual([-2, 1, 3]);
+		expect(Array.from(tally.units)).toEqual([3, 1]);
+		expect(Array.from(tally.sizes)).toEqual([3, 2]);
+		// Kind 0 is {-2 once, 1 twice}; kind 1 is {3 twice}.
+		expect(Array.from(tally.start)).toEqual([0, 2, 3]);
+		expect(Array.from(tally.valueIndex)).toEqual([0, 1, 2]);
+		expect(Array.from(tally.valueCount)).toEqual([1, 2, 2]);
+	});
+
+	it('keeps units of different lengths apart', () => {
+		expect(Array.from(tallyUnits([[0, 0], [0, 0, 0]]).units)).toEqual([1, 1]);
+	});
+
+	it('groups units too long for a numeric key just the same', () => {
+		const long = Array.from({ length: 40 }, (_, i) => i % 9);
+		expect(Array.from(tallyUnits([long, [...long].reverse()]).units)).toEqual([2]);
+	});
+});
