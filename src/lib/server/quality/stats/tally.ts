@@ -24,29 +24,45 @@ export interface UnitTally {
 	readonly valueCount: Int32Array;
 }
 
-/** Collapses units into kinds; units with fewer than two values pair with nothing and are left out. */
-export function tallyUnits(units: readonly UnitValues[]): UnitTally {
-	const values = distinctValues(units);
+/**
+ * Collapses units into kinds; units with fewer than two values pair with
+ * nothing and are left out. With `counts`, `units[i]` stands for `counts[i]`
+ * units that hold those values (a group counted in SQL), so nobody has to
+ * repeat it.
+ */
+export function tallyUnits(units: readonly UnitValues[], counts?: readonly number[]): UnitTally {
+	checkCounts(units, counts);
+	const values = distinctValues(units, counts);
 	const indexOf = new Map<number, number>();
 	values.forEach((value, index) => indexOf.set(value, index));
 	const kinds = new Map<number | string, { indices: Int32Array; units: number }>();
 	const scratch = new Int32Array(units.reduce((longest, given) => Math.max(longest, given.length), 0));
-	for (const given of units) {
-		if (given.length < 2) continue;
+	units.forEach((given, u) => {
+		const count = counts?.[u] ?? 1;
+		if (given.length < 2 || count === 0) return;
 		const indices = sortedIndices(given, indexOf, scratch);
 		const key = kindKey(indices, values.length);
 		const kind = kinds.get(key);
-		if (kind) kind.units++;
-		else kinds.set(key, { indices: indices.slice(), units: 1 });
-	}
+		if (kind) kind.units += count;
+		else kinds.set(key, { indices: indices.slice(), units: count });
+	});
 	return { values, ...flatten([...kinds.values()]) };
 }
 
+function checkCounts(units: readonly UnitValues[], counts: readonly number[] | undefined): void {
+	if (counts === undefined) return;
+	if (counts.length !== units.length) {
+		throw new RangeError(`counts has ${counts.length} entries for ${units.length} units`);
+	}
+	const bad = counts.findIndex((count) => !Number.isInteger(count) || count < 0);
+	if (bad >= 0) throw new RangeError(`counts[${bad}] is ${counts[bad]}, not a whole number ≥ 0`);
+}
+
 /** The values of the pairable units, ascending; refuses what is not a finite number. */
-function distinctValues(units: readonly UnitValues[]): Float64Array {
+function distinctValues(units: readonly UnitValues[], counts: readonly number[] | undefined): Float64Array {
 	const seen = new Set<number>();
 	units.forEach((given, unit) => {
-		if (given.length < 2) return;
+		if (given.length < 2 || counts?.[unit] === 0) return;
 		for (const value of given) {
 			// A NaN would silently become its own category; it can only come from a caller's bug.
 			if (!Number.isFinite(value)) throw new RangeError(`unit ${unit} holds ${value}, not a finite number`);
