@@ -80,7 +80,9 @@ DROP FUNCTION rank_hand_out(uuid, uuid, integer, integer);
 -- 1 / p_check_every (0 = never), decided per slot so the rate holds whatever the
 -- hold size. A slot whose draw finds no check left for this annotator takes a
 -- regular pair, and a slot that drew "regular" never takes a check, so checks
--- come at the rate or below it, never above it (an empty regular queue hands no check).
+-- come at the rate or below it, never above it. Once no regular pair is left for
+-- the annotator no check is handed either: a pair turning up after the queue
+-- ran dry would give itself away.
 -- Regular pairs are picked exactly as before, checks left out.
 -- A gold edit's candidate shows the source of the reply it was edited from, so
 -- nothing the page receives tells a check from a regular pair.
@@ -95,6 +97,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
 	v_held integer;
 	v_regular integer := 0;
+	v_open boolean;
 BEGIN
 	PERFORM rank_reclaim_expired(500);
 	UPDATE lease l SET expires_at = now() + make_interval(mins => p_minutes)
@@ -105,10 +108,19 @@ BEGIN
 	FROM lease l JOIN pair p ON p.id = l.pair_id
 	WHERE l.annotator_id = p_annotator AND p.persona_id = p_persona AND l.expires_at > now();
 	FOR v_slot IN 1 .. greatest(p_hold - v_held, 0) LOOP
-		IF NOT (p_check_every > 0 AND random() * p_check_every < 1
-			AND rank_hand_out_check(p_annotator, p_persona, p_minutes)) THEN
-			v_regular := v_regular + 1;
+		IF p_check_every > 0 AND random() * p_check_every < 1 THEN
+			-- asked once per call, and only when a slot drew a check (one in N): the hot path stays as it was
+			v_open := coalesce(v_open, EXISTS (
+				SELECT 1 FROM pair p
+				WHERE p.persona_id = p_persona
+					AND p.judgment_count + p.lease_count < p.overlap
+					AND p.known_answer IS NULL
+					AND NOT EXISTS (SELECT 1 FROM judgment j WHERE j.pair_id = p.id AND j.annotator_id = p_annotator)
+					AND NOT EXISTS (SELECT 1 FROM lease x WHERE x.pair_id = p.id AND x.annotator_id = p_annotator)
+					AND NOT EXISTS (SELECT 1 FROM pair_skip s WHERE s.pair_id = p.id AND s.annotator_id = p_annotator)));
+			CONTINUE WHEN v_open AND rank_hand_out_check(p_annotator, p_persona, p_minutes);
 		END IF;
+		v_regular := v_regular + 1;
 	END LOOP;
 	IF v_regular > 0 THEN
 		WITH picked AS (
