@@ -75,6 +75,15 @@ describe('approved gold edits become checks', () => {
 		expect(owner).toMatchObject({ kind: 'human', name: 'Approved gold edits', personaId });
 	});
 
+	it('makes no check from an approval that left the reply as it was (nothing to tell apart)', async () => {
+		const [source] = await database.db.select().from(candidate).where(eq(candidate.source, 'demo')).limit(1);
+		const example = await gold.startGold(database.db, { promptId: source!.promptId, sourceCandidateId: source!.id, authorId: author.id });
+		await gold.submitForReview(database.db, { goldExampleId: example.id, authorId: author.id, revision: 1 });
+		const before = await database.db.select({ id: candidate.id }).from(candidate).where(eq(candidate.source, 'gold_edit'));
+		await gold.reviewExample(database.db, { goldExampleId: example.id, reviewerId: reviewer.id, revision: 1, decision: 'approved' });
+		expect(await database.db.select({ id: candidate.id }).from(candidate).where(eq(candidate.source, 'gold_edit'))).toEqual(before);
+	});
+
 	it('keeps the people\'s model version from ever becoming current', async () => {
 		const [human] = await database.db.select().from(modelVersion).where(and(eq(modelVersion.personaId, personaId), eq(modelVersion.kind, 'human')));
 		await expect(models.makeCurrent(database.db, human!.id, { id: admin.id })).rejects.toBeInstanceOf(FieldError);
