@@ -547,14 +547,20 @@ export const datasetVersionRow = pgTable(
 		margin: doublePrecision('margin'),
 		/** Majority rows: votes for the winner and votes cast on the pair. */
 		votesFor: smallint('votes_for'),
-		votesTotal: smallint('votes_total')
+		votesTotal: smallint('votes_total'),
+		/**
+		 * Vote rows on a gold check: the expected answer as it was at freeze, so
+		 * unmarking the check later never changes what votes.jsonl says.
+		 */
+		knownAnswer: text('known_answer', { enum: choices })
 	},
 	(t) => [
 		primaryKey({ columns: [t.datasetVersionId, t.kind, t.position] }),
 		check('dataset_row_source_check', sql`${t.source} is null or ${oneOf(t.source, preferenceSources)}`),
 		check('dataset_row_kind_check', oneOf(t.kind, datasetRowKinds)),
 		check('dataset_row_split_check', oneOf(t.split, splits)),
-		check('dataset_row_position_nonnegative', sql`${t.position} >= 0`)
+		check('dataset_row_position_nonnegative', sql`${t.position} >= 0`),
+		check('dataset_row_known_answer_check', sql`${t.knownAnswer} is null or ${oneOf(t.knownAnswer, choices)}`)
 	]
 );
 
