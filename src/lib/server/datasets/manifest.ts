@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { datasetSpecSchema } from './spec';
+import { versionQualitySchema } from './version-quality';
 
 /**
  * `manifest.json`: the last object of a version, and the mark that it is
@@ -9,7 +10,7 @@ import { datasetSpecSchema } from './spec';
  * frozen data only, so writing it again gives the same bytes.
  */
 
-export const MANIFEST = 'manifest.json';
+export { MANIFEST } from './layout';
 export const MANIFEST_FORMAT = 'codelynn-dataset-version/1';
 
 const count = z.number().int().min(0);
@@ -36,6 +37,8 @@ export const manifestSchema = z.object({
 	app_version: z.string(),
 	definition: datasetSpecSchema,
 	counts: z.object({ preference: splitCounts, sft: splitCounts, prompt: splitCounts, vote: splitCounts }),
+	/** α, agreement and check accuracy of the votes this version holds; absent in versions published before it was measured. */
+	quality: versionQualitySchema.optional(),
 	files: z.array(manifestFileSchema)
 });
 

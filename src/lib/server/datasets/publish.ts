@@ -9,6 +9,7 @@ import { countRows } from './freeze';
 import { datasetCard } from './formats/card';
 import { MANIFEST, manifestText, parseManifest, type Manifest } from './manifest';
 import { getVersion, type DatasetVersion } from './versions';
+import { versionQuality } from './version-quality';
 import { APP_VERSION } from '../app-version';
 import { announcesItself, queueAnnouncement } from '../training/notify';
 
@@ -60,6 +61,7 @@ async function writeFiles(db: Db, store: ObjectStore, version: DatasetVersion, o
 	const definition = await getDataset(db, version.datasetId);
 	const parent = version.parentVersionId ? await getVersion(db, version.parentVersionId) : undefined;
 	const counts = await countRows(db, version.id);
+	const quality = await versionQuality(db, version.id, version.spec.quality.resolved);
 	const plans = planFiles(version.spec);
 	const rowsOf = (plan: (typeof plans)[number]) => (plan.split ? counts[plan.kind][plan.split] : counts[plan.kind].train + counts[plan.kind].test);
 	const progress: PublishProgress = { file: '', filesDone: 0, files: plans.length + 2, rowsWritten: 0, rows: plans.reduce((sum, plan) => sum + rowsOf(plan), 0) };
@@ -90,7 +92,8 @@ async function writeFiles(db: Db, store: ObjectStore, version: DatasetVersion, o
 		created_at: version.createdAt.toISOString(),
 		app_version: APP_VERSION,
 		definition: version.spec,
-		counts
+		counts,
+		quality
 	};
 	progress.file = 'README.md';
 	options.onProgress?.({ ...progress });
@@ -102,6 +105,7 @@ async function writeFiles(db: Db, store: ObjectStore, version: DatasetVersion, o
 		spec: version.spec,
 		files,
 		counts,
+		quality,
 		createdAt: base.created_at,
 		appVersion: APP_VERSION
 	});
