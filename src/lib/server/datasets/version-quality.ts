@@ -54,16 +54,18 @@ const ordinalCode = sql`(case j.choice when 'a' then j.strength when 'b' then -j
 
 /** The version's non-check votes as α units (one per pair), in a stable order. */
 export async function voteUnits(db: DbOrTx, versionId: string): Promise<VoteUnits> {
-	const rows = rowsOf<{ nominal: number[]; ordinal: Array<number | null> }>(
+	const rows = rowsOf<{ nominal: number[]; ordinal: number[] | null }>(
 		await db.execute(sql`
-			select array_agg(${nominalCode} order by j.id) as nominal, array_agg(${ordinalCode} order by j.id) as ordinal
+			select array_agg(${nominalCode} order by j.id) as nominal,
+				-- no NULL elements: postgres.js reads a NULL in an integer array as NaN
+				array_agg(${ordinalCode} order by j.id) filter (where j.choice <> 'both_off_persona') as ordinal
 			from dataset_version_row r join judgment j on j.id = r.judgment_id
 			where r.dataset_version_id = ${versionId} and r.kind = 'vote' and r.known_answer is null
 			group by r.pair_id order by r.pair_id`)
 	);
 	return {
 		nominal: rows.map((row) => row.nominal.map(Number)),
-		ordinal: rows.map((row) => row.ordinal.filter((value) => value !== null).map(Number))
+		ordinal: rows.map((row) => (row.ordinal ?? []).map(Number))
 	};
 }
 
