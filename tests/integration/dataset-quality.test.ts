@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -175,6 +176,9 @@ describe('quality filters in a dataset definition', () => {
 			{ annotatorId: people.D, reasons: ['check_accuracy'], votes: 5, checkAnswers: 20, checkAccuracy: 0.5, sharedPairs: 30, agreement: 20 / 30, flags: [] }
 		]);
 		expect(manifest.definition.quality.resolved).toEqual(resolved);
+		// recorded as written, so training need not download the manifest again to know its hash
+		const bytes = await streamBuffer(await store.get(`${version.objectPrefix}manifest.json`));
+		expect(version.manifestSha256).toBe(createHash('sha256').update(bytes).digest('hex'));
 		expect(manifest.quality!.snapshot).toEqual({ id: resolved.snapshotId, computed_at: resolved.computedAt });
 		expect(manifest.quality!.excluded).toEqual([expect.objectContaining({ annotator: expect.stringMatching(/^annotator-[0-9a-f]{12}$/), reasons: ['check_accuracy'], votes: 5 })]);
 	});

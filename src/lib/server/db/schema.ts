@@ -495,6 +495,8 @@ export const datasetVersion = pgTable(
 		parentVersionId: uuid('parent_version_id').references((): AnyPgColumn => datasetVersion.id),
 		objectPrefix: text('object_prefix').notNull(),
 		manifest: jsonb('manifest').$type<Record<string, unknown>>(),
+		/** SHA-256 of the stored manifest.json bytes, recorded when they are written (training checks it). */
+		manifestSha256: text('manifest_sha256'),
 		error: text('error'),
 		/** The job that writes (or last wrote) the files; its progress is the version's progress bar. */
 		jobId: uuid('job_id').references((): AnyPgColumn => job.id, { onDelete: 'set null' }),
