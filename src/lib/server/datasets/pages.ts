@@ -6,6 +6,7 @@ import { datasetVersion, job, modelVersion, user } from '../db/schema';
 import { NotFoundError } from '../errors';
 import { formErrors, type FieldErrors } from '../forms';
 import { orNotFound } from '../not-found';
+import { text as checkedText } from '../text';
 import { listDomains } from '../prompts/list';
 import { contentTypes } from './files';
 import { datasetInputSchema, getDataset, type Dataset, type DatasetInput } from './definitions';
@@ -139,7 +140,7 @@ export async function specChoices(db: DbOrTx, personaId: string): Promise<SpecCh
 
 /** The publish job's progress (publish.ts PublishProgress); absent until the job reports its first file. */
 const progressSchema = z.object({
-	file: z.string(),
+	file: checkedText(),
 	filesDone: z.number(),
 	files: z.number(),
 	rowsWritten: z.number(),

@@ -6,6 +6,7 @@ import { agreementFigureSchema, alphaFigureSchema } from '../quality/figures';
 import * as stats from '../quality/stats';
 import { annotatorPseudonym } from './read';
 import { exclusionReasons, type ResolvedQuality } from './spec';
+import { text } from '../text';
 
 /**
  * The quality of what a version contains, for its manifest and card: α
@@ -21,11 +22,11 @@ const share = z.number().min(0).max(1).nullable();
 
 export const versionQualitySchema = z.object({
 	/** The snapshot the quality filters were resolved against; null when none was on. */
-	snapshot: z.object({ id: z.uuid(), computed_at: z.string() }).nullable(),
+	snapshot: z.object({ id: z.uuid(), computed_at: z.iso.datetime() }).nullable(),
 	excluded: z.array(
 		z.object({
 			/** The pseudonym `votes.jsonl` would have used. */
-			annotator: z.string(),
+			annotator: text().regex(/^annotator-[0-9a-f]{12}$/),
 			reasons: z.array(z.enum(exclusionReasons)),
 			votes: count,
 			check_answers: count,
