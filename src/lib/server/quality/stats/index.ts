@@ -1,0 +1,11 @@
+/*
+ * The statistics behind the quality figures: pure functions, no database.
+ * Import as a namespace: `import * as stats from '$lib/server/quality/stats'`.
+ * Definitions: docs/architecture.md, "Quality: metrics and flags".
+ */
+export { alpha, alphaWithInterval, type AlphaLevel } from './alpha';
+export { rawAgreement } from './agreement';
+export { bootstrapInterval, DEFAULT_REPLICATES, DEFAULT_SEED, type BootstrapOptions } from './bootstrap';
+export { longestRun, median, quantileSorted } from './describe';
+export { wilson, binomialTest } from './proportion';
+export { tallyUnits, type UnitTally, type UnitValues } from './tally';
