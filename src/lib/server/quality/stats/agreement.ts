@@ -1,6 +1,7 @@
 import type { AgreementFigure } from '../figures';
 import { bootstrapInterval, type BootstrapOptions } from './bootstrap';
-import { tallyUnits, type UnitTally, type UnitValues } from './tally';
+import { asTally, type Units } from './alpha';
+import type { UnitTally } from './tally';
 
 /**
  * Raw agreement: of all pairs of values given to the same unit, the share that
@@ -8,8 +9,8 @@ import { tallyUnits, type UnitTally, type UnitValues } from './tally';
  * This is the figure InstructGPT reports (72.6 %); it ignores chance, which α
  * corrects for. The interval resamples units, as α's does.
  */
-export function rawAgreement(units: readonly UnitValues[], options: BootstrapOptions = {}): AgreementFigure {
-	const tally = tallyUnits(units);
+export function rawAgreement(units: Units, options: BootstrapOptions = {}): AgreementFigure {
+	const tally = asTally(units);
 	const { comparisons, equal } = pairsPerKind(tally);
 	const share = (weights: Float64Array): number | null => {
 		let compared = 0;

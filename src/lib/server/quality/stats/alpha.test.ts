@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { alpha, alphaWithInterval } from './alpha';
+import { tallyUnits } from './tally';
 import { seededRandom, syntheticUnits } from './testing';
 
 /** Reliability data as observers × units (null = missing), turned into the values per unit. */
@@ -72,6 +73,13 @@ describe('alpha', () => {
 	it('does not depend on the order of units or of the values within them', () => {
 		const shuffled = krippendorff2011.map((unit) => [...unit].reverse()).reverse();
 		expect(alpha(shuffled, 'ordinal').value).toBeCloseTo(alpha(krippendorff2011, 'ordinal').value!, 12);
+	});
+
+	it('takes units already tallied, e.g. groups counted elsewhere, with the same result', () => {
+		const grouped = tallyUnits(krippendorff2011, Array(krippendorff2011.length).fill(3));
+		const repeated = [...krippendorff2011, ...krippendorff2011, ...krippendorff2011];
+		expect(alpha(grouped, 'ordinal')).toEqual(alpha(repeated, 'ordinal'));
+		expect(alphaWithInterval(grouped, 'nominal')).toEqual(alphaWithInterval(repeated, 'nominal'));
 	});
 
 	it('refuses a value that is not a finite number, naming the unit', () => {

@@ -6,28 +6,33 @@ import { tallyUnits, type UnitTally, type UnitValues } from './tally';
 /*
  * Krippendorff's α, computed as in Krippendorff (2011), "Computing
  * Krippendorff's Alpha-Reliability": a coincidence matrix over the pairable
- * values, then α = 1 − (n − 1) · Σ o_ck δ²_ck / Σ n_c n_k δ²_ck. Written here
- * because no maintained npm package handles missing values and the ordinal
- * metric (the one on npm is a single 0.1.0 release, nominal only).
+ * values, then α = 1 − (n − 1) · Σ o_ck δ²_ck / Σ n_c n_k δ²_ck. Written here:
+ * the one npm package (`krippendorff` 0.1.0, a side project "not optimized
+ * for performance") takes a rater × sample matrix and a pairwise metric, so
+ * the ordinal δ² (which needs the margins) and a bootstrap that recomputes α
+ * from per-kind counts 1,000 times would both have to be built around it.
  */
 
 export type AlphaLevel = 'nominal' | 'ordinal';
 
-export function alpha(
-	units: readonly UnitValues[],
-	level: AlphaLevel
-): { value: number | null; units: number; pairable: number } {
-	const tally = tallyUnits(units);
+/**
+ * Units as value lists, or already tallied (`tallyUnits`, e.g. from groups
+ * counted in SQL, or to share one tally between α and raw agreement).
+ */
+export type Units = readonly UnitValues[] | UnitTally;
+
+export function asTally(units: Units): UnitTally {
+	return units instanceof Array ? tallyUnits(units) : (units as UnitTally);
+}
+
+export function alpha(units: Units, level: AlphaLevel): { value: number | null; units: number; pairable: number } {
+	const tally = asTally(units);
 	return { value: alphaOfWeights(new CoincidenceMatrix(tally), level, tally.units), ...counts(tally) };
 }
 
 /** α with a percentile bootstrap 95 % interval over units (seeded, so a snapshot is reproducible). */
-export function alphaWithInterval(
-	units: readonly UnitValues[],
-	level: AlphaLevel,
-	options: BootstrapOptions = {}
-): AlphaFigure {
-	const tally = tallyUnits(units);
+export function alphaWithInterval(units: Units, level: AlphaLevel, options: BootstrapOptions = {}): AlphaFigure {
+	const tally = asTally(units);
 	const matrix = new CoincidenceMatrix(tally);
 	const value = alphaOfWeights(matrix, level, tally.units);
 	const interval =

@@ -13,7 +13,10 @@ export function seededRandom(seed: number): () => number {
 	};
 }
 
-/** `units` units of `coders` values; each coder gives the unit's true value with probability `accuracy`, else a random one. */
+/**
+ * `units` units of `coders` values each: a coder gives the unit's true value
+ * with probability `accuracy`, else a random one (which may still be right).
+ */
 export function syntheticUnits(
 	random: () => number,
 	units: number,
