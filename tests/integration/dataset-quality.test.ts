@@ -18,6 +18,7 @@ import { buildVersion } from '../../src/lib/server/datasets/publish';
 import { parseManifest, type Manifest } from '../../src/lib/server/datasets/manifest';
 import { datasetSpecSchema, defaultSpec, type DatasetSpec } from '../../src/lib/server/datasets/spec';
 import * as stats from '../../src/lib/server/quality/stats';
+import { computeSnapshot } from '../../src/lib/server/quality/compute';
 import { createLocalStore, type ObjectStore } from '../../src/lib/server/storage';
 import { previewVersion } from '../../src/lib/server/datasets/preview';
 import { datasetFields } from '../../src/lib/server/datasets/pages';
@@ -321,5 +322,24 @@ describe('the dataset page', () => {
 		const unknownFlag = await post({ 'spec.quality.flagged': 'chosen', 'spec.quality.flags': 'sloppy' });
 		expect(Object.keys(unknownFlag.data.errors)).toEqual(['spec.quality.flags.0']);
 		expect((await definitions.getDataset(database.db, id)).spec.quality.minCheckAccuracy).toBe(0);
+	});
+});
+
+describe('with a snapshot the refresh job computed', () => {
+	it("leaves out exactly the judgments of those whose measured check accuracy is too low", async () => {
+		// measured from the votes above: D and E answered both checks wrongly; A, B and C answered one each, rightly
+		const id = await computeSnapshot(database.db, personaId);
+		onTestFinished(() => database.db.delete(qualitySnapshot).where(eq(qualitySnapshot.id, id)).then(() => undefined));
+		const everyone = await freeze();
+		const filtered = await freeze((spec) => {
+			spec.quality.minCheckAccuracy = 0.7;
+			spec.quality.minEvidence = 2;
+		});
+		const gone = [...judgmentsOf.get('D')!, ...judgmentsOf.get('E')!];
+		expect(sorted(filtered.votes)).toEqual(sorted(everyone.votes.filter((vote) => !gone.includes(vote))));
+		const [version] = await database.db.select().from(datasetVersion).where(eq(datasetVersion.id, filtered.id));
+		const resolved = datasetSpecSchema.parse(version!.spec).quality.resolved!;
+		expect(resolved.snapshotId).toBe(id);
+		expect(resolved.excluded.map((one) => [one.annotatorId, one.checkAnswers, one.checkAccuracy])).toEqual(sorted([people.D, people.E]).map((who) => [who, 2, 0]));
 	});
 });
