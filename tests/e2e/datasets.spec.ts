@@ -94,3 +94,41 @@ test('define a dataset, publish two versions, download a file and compare the ve
 	await context.close();
 	await admin.dispose();
 });
+
+test('quality filters: a refused threshold names its field, and the page previews what the next version will contain', async ({ browser, playwright }) => {
+	test.setTimeout(60_000);
+	const admin = await signIn(playwright, demo.admin.email, demo.admin.password);
+	const context = await browser.newContext({ baseURL: BASE_URL, storageState: await admin.storageState() });
+	const page = await context.newPage();
+	const stamp = Date.now().toString(36);
+	await page.goto('/admin/datasets');
+	const created = newDatasetForm(page);
+	await created.getByLabel('Name').fill(`E2E quality ${stamp}`);
+	await created.getByRole('button', { name: 'Create dataset' }).click();
+	await page.waitForURL(/\/admin\/datasets\/[0-9a-f-]{36}$/);
+
+	// before any filter: nobody left out, the votes and gold checks counted as the next version would freeze them
+	const preview = page.getByTestId('version-preview');
+	await expect(preview).toContainText('No quality filter is on');
+	await expect(preview.getByTestId('preview-counts')).toContainText(/Votes kept\s*\d+ on \d+ pairs/);
+	await expect(preview.getByTestId('preview-counts')).toContainText(/never preference rows/);
+
+	// a threshold above 1 is refused on its field, and what was typed stays
+	const definition = page.locator('form', { has: page.getByRole('heading', { name: 'Definition' }) });
+	const filters = definition.getByTestId('quality-filters');
+	await filters.getByLabel('Minimum check accuracy (0–1)').fill('1.5');
+	await filters.getByLabel('Flags').selectOption('any');
+	await definition.getByRole('button', { name: 'Save definition' }).click();
+	await expect(filters.getByLabel('Minimum check accuracy (0–1)')).toHaveAttribute('aria-invalid', 'true');
+	await expect(filters.locator('.field-error')).toContainText(/less than or equal to 1|<=1|at most 1/i);
+	await expect(filters.getByLabel('Flags')).toHaveValue('any');
+
+	// a good threshold is saved, and the preview reads the quality snapshot (or says there is none yet)
+	await filters.getByLabel('Minimum check accuracy (0–1)').fill('0.7');
+	await definition.getByRole('button', { name: 'Save definition' }).click();
+	await expect(page.getByRole('status')).toContainText('Saved');
+	await page.reload();
+	await expect(page.getByTestId('version-preview')).toContainText(/Quality filters read the snapshot of|no quality figures yet|has none yet/);
+	await context.close();
+	await admin.dispose();
+});

@@ -48,7 +48,9 @@ const vote = (i: number): VoteRow => ({
 	left: i % 2 ? 'b' : 'a',
 	duration_ms: i % 3 ? 1500 + i : null,
 	split: i % 5 ? 'train' : 'test',
-	created_at: `2026-02-0${1 + (i % 9)}T10:00:00.000Z`
+	created_at: `2026-02-0${1 + (i % 9)}T10:00:00.000Z`,
+	check: i % 4 === 0,
+	expected: i % 4 === 0 ? 'b' : null
 });
 
 async function encode<K extends RowFileKind>(kind: K, batches: RowOf<K>[][], options: ParquetOptions): Promise<ArrayBuffer> {

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { text } from '../text';
 import { datasetSpecSchema } from './spec';
+import { versionQualitySchema } from './version-quality';
 
 /**
  * `manifest.json`: the last object of a version, and the mark that it is
@@ -9,33 +11,35 @@ import { datasetSpecSchema } from './spec';
  * frozen data only, so writing it again gives the same bytes.
  */
 
-export const MANIFEST = 'manifest.json';
+export { MANIFEST } from './layout';
 export const MANIFEST_FORMAT = 'codelynn-dataset-version/1';
 
 const count = z.number().int().min(0);
 const splitCounts = z.object({ train: count, test: count });
 
 export const manifestFileSchema = z.object({
-	path: z.string().min(1),
+	path: text().min(1),
 	kind: z.enum(['preference', 'sft', 'prompt', 'vote', 'card']),
 	split: z.enum(['train', 'test']).nullable(),
 	format: z.enum(['jsonl', 'parquet', 'markdown']),
 	rows: count.nullable(),
 	bytes: count,
-	sha256: z.string().regex(/^[0-9a-f]{64}$/)
+	sha256: text().regex(/^[0-9a-f]{64}$/)
 });
 
 export const manifestSchema = z.object({
 	format: z.literal(MANIFEST_FORMAT),
-	persona: z.string(),
-	dataset: z.object({ id: z.uuid(), slug: z.string(), name: z.string() }),
+	persona: text(),
+	dataset: z.object({ id: z.uuid(), slug: text(), name: text() }),
 	version: z.number().int().min(1),
 	version_id: z.uuid(),
 	parent: z.object({ version: z.number().int().min(1), version_id: z.uuid() }).nullable(),
-	created_at: z.string(),
-	app_version: z.string(),
+	created_at: text(),
+	app_version: text(),
 	definition: datasetSpecSchema,
 	counts: z.object({ preference: splitCounts, sft: splitCounts, prompt: splitCounts, vote: splitCounts }),
+	/** α, agreement and check accuracy of the votes this version holds; absent in versions published before it was measured. */
+	quality: versionQualitySchema.optional(),
 	files: z.array(manifestFileSchema)
 });
 

@@ -6,9 +6,11 @@ import { datasetVersion, job, modelVersion, user } from '../db/schema';
 import { NotFoundError } from '../errors';
 import { formErrors, type FieldErrors } from '../forms';
 import { orNotFound } from '../not-found';
+import { text as checkedText } from '../text';
 import { listDomains } from '../prompts/list';
 import { contentTypes } from './files';
 import { datasetInputSchema, getDataset, type Dataset, type DatasetInput } from './definitions';
+import { parseVersionNumber } from './layout';
 import { MANIFEST, manifestSchema, type Manifest } from './manifest';
 import type { DatasetSpec } from './spec';
 import { findVersion, type DatasetVersion } from './versions';
@@ -30,8 +32,9 @@ export function datasetOr404(db: DbOrTx, id: string): Promise<Dataset> {
 
 /** The version `/v/[version]` names within the dataset; a number that is no version of it is a 404. */
 export function versionOr404(db: DbOrTx, datasetId: string, number: string): Promise<DatasetVersion> {
-	if (!/^[1-9]\d{0,8}$/.test(number)) error(404, `This dataset has no version ${number}.`);
-	return orNotFound(findVersion(db, datasetId, Number(number)));
+	const parsed = parseVersionNumber(number);
+	if (parsed === null) error(404, `This dataset has no version ${number}.`);
+	return orNotFound(findVersion(db, datasetId, parsed));
 }
 
 // ── the definition form ─────────────────────────────────────────────────────
@@ -39,10 +42,11 @@ export function versionOr404(db: DbOrTx, datasetId: string, number: string): Pro
 // Fields are named by their path in datasetInputSchema (`spec.filters.minAgreement`),
 // so the path of a zod issue is the name of the field it is about.
 const checkboxFields = ['spec.contents.preferences', 'spec.contents.sft', 'spec.contents.prompts', 'spec.filters.includeGoldEdits', 'spec.margin.enabled'];
-const listFields = ['spec.filters.domains', 'spec.filters.modelVersionIds', 'spec.filters.excludeAnnotatorIds'];
-const numberFields = ['spec.filters.minAgreement', ...[0, 1, 2, 3].map((i) => `spec.margin.byStrength.${i}`), 'spec.margin.goldEdit', 'spec.split.testPercent'];
+const listFields = ['spec.filters.domains', 'spec.filters.modelVersionIds', 'spec.filters.excludeAnnotatorIds', 'spec.quality.flags'];
+const qualityNumbers = ['spec.quality.minCheckAccuracy', 'spec.quality.minAgreement', 'spec.quality.minEvidence'];
+const numberFields = ['spec.filters.minAgreement', ...[0, 1, 2, 3].map((i) => `spec.margin.byStrength.${i}`), 'spec.margin.goldEdit', 'spec.split.testPercent', ...qualityNumbers];
 const dayFields = ['spec.filters.from', 'spec.filters.to'];
-const textFields = ['name', 'slug', 'description', ...dayFields, 'spec.aggregation.mode', 'spec.aggregation.ties', 'spec.split.seed'];
+const textFields = ['name', 'slug', 'description', ...dayFields, 'spec.aggregation.mode', 'spec.aggregation.ties', 'spec.quality.flagged', 'spec.split.seed'];
 
 /** The form as shown: checkboxes 'on' or '', multi-selects as lists, everything else as typed. */
 export type DatasetFields = Record<string, string | string[]>;
@@ -51,6 +55,8 @@ export type DatasetFields = Record<string, string | string[]>;
 export function datasetFields(input: { name: string; slug: string; description: string; spec: DatasetSpec }): DatasetFields {
 	const fields: DatasetFields = {};
 	const walk = (value: unknown, path: string): void => {
+		// What a version's quality filters resolved to is frozen with the version, never a field of the form.
+		if (path === 'spec.quality.resolved') return;
 		if (listFields.includes(path)) fields[path] = value as string[];
 		else if (value !== null && typeof value === 'object') for (const [key, inner] of Object.entries(value)) walk(inner, path ? `${path}.${key}` : key);
 		else if (typeof value === 'boolean') fields[path] = value ? 'on' : '';
@@ -134,7 +140,7 @@ export async function specChoices(db: DbOrTx, personaId: string): Promise<SpecCh
 
 /** The publish job's progress (publish.ts PublishProgress); absent until the job reports its first file. */
 const progressSchema = z.object({
-	file: z.string(),
+	file: checkedText(),
 	filesDone: z.number(),
 	files: z.number(),
 	rowsWritten: z.number(),

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { text as streamText } from 'node:stream/consumers';
 import type { Db } from '../db';
@@ -9,6 +10,7 @@ import { countRows } from './freeze';
 import { datasetCard } from './formats/card';
 import { MANIFEST, manifestText, parseManifest, type Manifest } from './manifest';
 import { getVersion, type DatasetVersion } from './versions';
+import { versionQuality } from './version-quality';
 import { APP_VERSION } from '../app-version';
 import { announcesItself, queueAnnouncement } from '../training/notify';
 
@@ -28,10 +30,13 @@ export async function buildVersion(db: Db, store: ObjectStore, versionId: string
 	const version = await getVersion(db, versionId);
 	if (version.status === 'published' && version.manifest) return version.manifest as Manifest;
 	const stored = await storedManifest(store, version);
-	const manifest = stored ?? (await writeFiles(db, store, version, options));
+	const { manifest, sha256 } = stored ?? (await writeFiles(db, store, version, options));
 	// One transaction: a version marked published always has its announcement queued (a local folder has no MinIO to send it).
 	await db.transaction(async (tx) => {
-		await tx.update(datasetVersion).set({ status: 'published', manifest, error: null, publishedAt: new Date() }).where(eq(datasetVersion.id, versionId));
+		await tx
+			.update(datasetVersion)
+			.set({ status: 'published', manifest, manifestSha256: sha256, error: null, publishedAt: new Date() })
+			.where(eq(datasetVersion.id, versionId));
 		if (announcesItself(store)) await queueAnnouncement(tx, versionId);
 	});
 	return manifest;
@@ -43,23 +48,30 @@ export async function failVersion(db: Db, versionId: string, error: unknown): Pr
 	await db.update(datasetVersion).set({ status: 'failed', error: message }).where(eq(datasetVersion.id, versionId));
 }
 
-async function storedManifest(store: ObjectStore, version: DatasetVersion): Promise<Manifest | undefined> {
+/** The manifest and the SHA-256 of its bytes as stored: what training checks before it trusts the files. */
+type StoredManifest = { manifest: Manifest; sha256: string };
+
+const sha256Of = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+async function storedManifest(store: ObjectStore, version: DatasetVersion): Promise<StoredManifest | undefined> {
 	const key = version.objectPrefix + MANIFEST;
 	try {
-		const manifest = parseManifest(await streamText(await store.get(key)), store.locationOf(key));
+		const text = await streamText(await store.get(key));
+		const manifest = parseManifest(text, store.locationOf(key));
 		if (manifest.version_id !== version.id)
 			throw new Error(`${store.locationOf(key)} belongs to another version (${manifest.version_id}): refusing to overwrite a published dataset.`);
-		return manifest;
+		return { manifest, sha256: sha256Of(text) };
 	} catch (error) {
 		if (error instanceof ObjectNotFoundError) return undefined;
 		throw error;
 	}
 }
 
-async function writeFiles(db: Db, store: ObjectStore, version: DatasetVersion, options: PublishOptions): Promise<Manifest> {
+async function writeFiles(db: Db, store: ObjectStore, version: DatasetVersion, options: PublishOptions): Promise<StoredManifest> {
 	const definition = await getDataset(db, version.datasetId);
 	const parent = version.parentVersionId ? await getVersion(db, version.parentVersionId) : undefined;
 	const counts = await countRows(db, version.id);
+	const quality = await versionQuality(db, version.id, version.spec.quality.resolved);
 	const plans = planFiles(version.spec);
 	const rowsOf = (plan: (typeof plans)[number]) => (plan.split ? counts[plan.kind][plan.split] : counts[plan.kind].train + counts[plan.kind].test);
 	const progress: PublishProgress = { file: '', filesDone: 0, files: plans.length + 2, rowsWritten: 0, rows: plans.reduce((sum, plan) => sum + rowsOf(plan), 0) };
@@ -90,7 +102,8 @@ async function writeFiles(db: Db, store: ObjectStore, version: DatasetVersion, o
 		created_at: version.createdAt.toISOString(),
 		app_version: APP_VERSION,
 		definition: version.spec,
-		counts
+		counts,
+		quality
 	};
 	progress.file = 'README.md';
 	options.onProgress?.({ ...progress });
@@ -102,6 +115,7 @@ async function writeFiles(db: Db, store: ObjectStore, version: DatasetVersion, o
 		spec: version.spec,
 		files,
 		counts,
+		quality,
 		createdAt: base.created_at,
 		appVersion: APP_VERSION
 	});
@@ -111,8 +125,9 @@ async function writeFiles(db: Db, store: ObjectStore, version: DatasetVersion, o
 	progress.file = MANIFEST;
 	options.onProgress?.({ ...progress });
 	// Last: once this object exists the version is complete, wherever it is read from.
-	await store.put(version.objectPrefix + MANIFEST, manifestText(manifest), { contentType: 'application/json', signal: options.signal });
+	const text = manifestText(manifest);
+	await store.put(version.objectPrefix + MANIFEST, text, { contentType: 'application/json', signal: options.signal });
 	progress.filesDone++;
 	options.onProgress?.({ ...progress });
-	return manifest;
+	return { manifest, sha256: sha256Of(text) };
 }

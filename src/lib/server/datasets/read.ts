@@ -42,7 +42,7 @@ const selects: Record<RowFileKind, SQL> = {
 	prompt: sql`select r.position, p.messages from dataset_version_row r join prompt p on p.id = r.prompt_id`,
 	vote: sql`select r.position, r.split, j.id as judgment_id, j.pair_id, pa.prompt_id, p.domain, j.annotator_id, j.choice, j.strength,
 			pa.candidate_a_id, pa.candidate_b_id, ma.name as model_a, mb.name as model_b,
-			(j.left_candidate_id = pa.candidate_a_id) as a_on_left, j.duration_ms, j.created_at
+			(j.left_candidate_id = pa.candidate_a_id) as a_on_left, j.duration_ms, j.created_at, r.known_answer
 		from dataset_version_row r
 		join judgment j on j.id = r.judgment_id
 		join pair pa on pa.id = j.pair_id
@@ -95,7 +95,10 @@ function voteOf(raw: Record<string, unknown>): VoteRow {
 		left: raw.a_on_left ? 'a' : 'b',
 		duration_ms: raw.duration_ms === null ? null : Number(raw.duration_ms),
 		split: raw.split as Split,
-		created_at: created.toISOString()
+		created_at: created.toISOString(),
+		// Frozen with the row: unmarking a check later never changes this file.
+		check: raw.known_answer !== null,
+		expected: (raw.known_answer ?? null) as VoteRow['expected']
 	};
 }
 

@@ -33,6 +33,12 @@ export type VoteRow = {
 	duration_ms: number | null;
 	split: Split;
 	created_at: string;
+	/**
+	 * A gold check (a pair with a known answer): never a preference row, only
+	 * reported here, with the answer a careful annotator gives.
+	 */
+	check: boolean;
+	expected: 'a' | 'b' | 'tie' | 'both_off_persona' | null;
 };
 
 /** The files of a version, by what they hold. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { qualityFlags } from '../db/schema';
 import { text } from '../text';
 
 /**
@@ -12,6 +13,65 @@ export const strengths = [1, 2, 3, 4] as const;
 
 const domain = text().regex(/^[a-z][a-z0-9_-]*$/, 'a domain is lower-case letters, digits, - or _');
 const day = z.iso.date('use a date such as 2026-11-27');
+
+/** Why a quality filter left an annotator out. */
+export const exclusionReasons = ['check_accuracy', 'agreement', 'flags'] as const;
+export type ExclusionReason = (typeof exclusionReasons)[number];
+
+/**
+ * What the quality filters came to when a version was frozen: the snapshot
+ * they were read from and every annotator they left out, with the figures
+ * that decided it. Written by `createVersion`, never by the form; a rebuild
+ * uses this list, never a newer snapshot.
+ */
+export const resolvedQualitySchema = z.object({
+	/** null when no quality filter was on (nothing was read). */
+	snapshotId: z.uuid().nullable(),
+	computedAt: z.iso.datetime().nullable(),
+	excluded: z.array(
+		z.object({
+			annotatorId: z.uuid(),
+			reasons: z.array(z.enum(exclusionReasons)).min(1),
+			votes: z.number().int().min(0),
+			checkAnswers: z.number().int().min(0),
+			checkAccuracy: z.number().nullable(),
+			sharedPairs: z.number().int().min(0),
+			agreement: z.number().nullable(),
+			flags: z.array(z.enum(qualityFlags))
+		})
+	)
+});
+export type ResolvedQuality = z.infer<typeof resolvedQualitySchema>;
+
+/**
+ * Leaving annotators out by their quality figures (the newest quality
+ * snapshot, src/lib/server/quality/). Only their judgments leave: their gold
+ * examples went through review. A threshold of 0 is off.
+ */
+export const qualityFiltersSchema = z
+	.object({
+		/** Check accuracy (answered gold checks matching the expected answer) below this: left out. */
+		minCheckAccuracy: z.number().min(0).max(1).default(0),
+		/** Agreement with the others' majority on shared pairs (leave-one-out) below this: left out. */
+		minAgreement: z.number().min(0).max(1).default(0),
+		/** Flags: `ignore` them, leave out anyone with `any` flag, or with one of the `chosen` ones. */
+		flagged: z.enum(['ignore', 'any', 'chosen']).default('ignore'),
+		flags: z.array(z.enum(qualityFlags)).default([]),
+		/**
+		 * Minimum evidence: fewer answered checks than this and check accuracy does not
+		 * count against the annotator; fewer shared pairs and agreement does not. A
+		 * newcomer with two unlucky votes is not dropped by accident.
+		 */
+		minEvidence: z.number().int().min(1).max(100_000).default(20),
+		resolved: resolvedQualitySchema.optional()
+	})
+	.prefault({});
+export type QualityFilters = z.infer<typeof qualityFiltersSchema>;
+
+/** Whether any quality filter would leave someone out (then the version reads a snapshot). */
+export function qualityFiltersOn(quality: QualityFilters): boolean {
+	return quality.minCheckAccuracy > 0 || quality.minAgreement > 0 || quality.flagged !== 'ignore';
+}
 
 export const datasetSpecSchema = z
 	.object({
@@ -53,6 +113,7 @@ export const datasetSpecSchema = z
 			/** Margin of a gold-edit preference (a reviewer approved the edit over the original). */
 			goldEdit: z.number().default(2)
 		}),
+		quality: qualityFiltersSchema,
 		split: z.object({
 			/** Share of prompts (not rows) that go to the test split, in percent. */
 			testPercent: z.number().int().min(0).max(50).default(10),
@@ -65,6 +126,8 @@ export const datasetSpecSchema = z
 			context.addIssue({ code: 'custom', path: ['contents'], message: 'choose at least one of preferences, sft and prompts' });
 		if (spec.filters.from && spec.filters.to && spec.filters.from > spec.filters.to)
 			context.addIssue({ code: 'custom', path: ['filters', 'to'], message: '"to" is before "from"' });
+		if (spec.quality.flagged === 'chosen' && spec.quality.flags.length === 0)
+			context.addIssue({ code: 'custom', path: ['quality', 'flags'], message: 'choose at least one flag, or leave out anyone flagged' });
 	});
 
 export type DatasetSpec = z.infer<typeof datasetSpecSchema>;
@@ -76,6 +139,7 @@ export function defaultSpec(): DatasetSpec {
 		filters: {},
 		aggregation: {},
 		margin: {},
+		quality: {},
 		split: {}
 	});
 }

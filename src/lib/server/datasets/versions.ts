@@ -7,6 +7,8 @@ import * as jobs from '../jobs/queue';
 import type { Actor } from './definitions';
 import { getDataset } from './definitions';
 import { freezeRows, type FrozenCounts } from './freeze';
+import { versionPrefix } from './layout';
+import { resolveQuality } from './quality-filters';
 import { datasetSpecSchema, type DatasetSpec } from './spec';
 
 /**
@@ -20,10 +22,6 @@ import { datasetSpecSchema, type DatasetSpec } from './spec';
 export const PUBLISH_JOB = 'dataset.publish';
 
 export type DatasetVersion = Omit<typeof datasetVersion.$inferSelect, 'spec'> & { spec: DatasetSpec };
-
-export function objectPrefixOf(personaSlug: string, datasetSlug: string, version: number): string {
-	return `datasets/${personaSlug}/${datasetSlug}/v${version}/`;
-}
 
 export async function createVersion(
 	db: Db,
@@ -48,19 +46,21 @@ export async function createVersion(
 			.orderBy(desc(datasetVersion.version))
 			.limit(1);
 		const number = (previous?.version ?? 0) + 1;
+		// The quality filters become a list of people here, once: a rebuild of this version reads the list, never a newer snapshot.
+		const spec: DatasetSpec = { ...definition.spec, quality: { ...definition.spec.quality, resolved: await resolveQuality(tx, definition.personaId, definition.spec.quality) } };
 		const [created] = await tx
 			.insert(datasetVersion)
 			.values({
 				datasetId,
 				version: number,
 				status: 'building',
-				spec: definition.spec,
+				spec,
 				parentVersionId: parent?.id ?? null,
-				objectPrefix: objectPrefixOf(definition.personaSlug, definition.slug, number),
+				objectPrefix: versionPrefix(definition.personaSlug, definition.slug, number),
 				createdBy: actor.id
 			})
 			.returning({ id: datasetVersion.id });
-		const counts = await freezeRows(tx, { versionId: created!.id, personaId: definition.personaId, spec: definition.spec, undoSeconds: options.undoSeconds });
+		const counts = await freezeRows(tx, { versionId: created!.id, personaId: definition.personaId, spec, undoSeconds: options.undoSeconds });
 		const queued = await jobs.enqueue(tx, {
 			kind: PUBLISH_JOB,
 			payload: { versionId: created!.id },
@@ -73,7 +73,7 @@ export async function createVersion(
 			action: 'dataset.publish',
 			targetType: 'dataset_version',
 			targetId: created!.id,
-			details: { dataset: definition.slug, version: number, counts },
+			details: { dataset: definition.slug, version: number, counts, qualityExcluded: spec.quality.resolved?.excluded.length ?? 0 },
 			ip: actor.ip
 		});
 		return { id: created!.id, version: number, jobId: queued.id, counts };

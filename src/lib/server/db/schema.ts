@@ -226,6 +226,14 @@ export const candidate = pgTable(
 		source: text('source', { enum: candidateSources }).notNull(),
 		/** Set on a `gold_edit` candidate: the approved revision whose text it holds (one check per revision). */
 		goldRevisionId: uuid('gold_revision_id').references((): AnyPgColumn => goldRevision.id, { onDelete: 'set null' }),
+		/**
+		 * Words in the reply (runs of non-space), kept by PostgreSQL: the quality
+		 * snapshot's reading-speed check needs it for every judged pair, and
+		 * counting 700k texts on every refresh would be most of the job's cost.
+		 */
+		words: integer('words')
+			.notNull()
+			.generatedAlwaysAs(sql`regexp_count(text, '\\S+')`),
 		createdAt: createdAt()
 	},
 	(t) => [
@@ -505,6 +513,8 @@ export const datasetVersion = pgTable(
 		parentVersionId: uuid('parent_version_id').references((): AnyPgColumn => datasetVersion.id),
 		objectPrefix: text('object_prefix').notNull(),
 		manifest: jsonb('manifest').$type<Record<string, unknown>>(),
+		/** SHA-256 of the stored manifest.json bytes, recorded when they are written (training checks it). */
+		manifestSha256: text('manifest_sha256'),
 		error: text('error'),
 		/** The job that writes (or last wrote) the files; its progress is the version's progress bar. */
 		jobId: uuid('job_id').references((): AnyPgColumn => job.id, { onDelete: 'set null' }),
@@ -557,14 +567,20 @@ export const datasetVersionRow = pgTable(
 		margin: doublePrecision('margin'),
 		/** Majority rows: votes for the winner and votes cast on the pair. */
 		votesFor: smallint('votes_for'),
-		votesTotal: smallint('votes_total')
+		votesTotal: smallint('votes_total'),
+		/**
+		 * Vote rows on a gold check: the expected answer as it was at freeze, so
+		 * unmarking the check later never changes what votes.jsonl says.
+		 */
+		knownAnswer: text('known_answer', { enum: choices })
 	},
 	(t) => [
 		primaryKey({ columns: [t.datasetVersionId, t.kind, t.position] }),
 		check('dataset_row_source_check', sql`${t.source} is null or ${oneOf(t.source, preferenceSources)}`),
 		check('dataset_row_kind_check', oneOf(t.kind, datasetRowKinds)),
 		check('dataset_row_split_check', oneOf(t.split, splits)),
-		check('dataset_row_position_nonnegative', sql`${t.position} >= 0`)
+		check('dataset_row_position_nonnegative', sql`${t.position} >= 0`),
+		check('dataset_row_known_answer_check', sql`${t.knownAnswer} is null or ${oneOf(t.knownAnswer, choices)}`)
 	]
 );
 

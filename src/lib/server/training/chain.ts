@@ -74,14 +74,16 @@ type ChainContext = { db: Db; deps: ChainDeps; chainKey: string; versionId: stri
 
 async function subjectOf(context: ChainContext, version: DatasetVersion, chain: number): Promise<ChainSubject> {
 	const definition = await getDataset(context.db, version.datasetId);
-	const manifest = await streamBuffer(await context.deps.store.get(version.objectPrefix + MANIFEST));
+	// Recorded when the manifest was written; versions published before that are hashed from the store.
+	const manifestSha256 =
+		version.manifestSha256 ?? createHash('sha256').update(await streamBuffer(await context.deps.store.get(version.objectPrefix + MANIFEST))).digest('hex');
 	return {
 		persona: definition.personaSlug,
 		dataset: definition.slug,
 		version: version.version,
 		chain,
 		datasetUri: context.deps.store.locationOf(version.objectPrefix),
-		manifestSha256: createHash('sha256').update(manifest).digest('hex'),
+		manifestSha256,
 		useMargin: version.spec.margin.enabled
 	};
 }

@@ -5,6 +5,7 @@ import { dataset, datasetVersion, storageEvent } from '../db/schema';
 import { isObjectCreated, parseStorageEvent, type StorageRecord } from './events';
 import { CHAIN_JOB, chainDedupeKey } from './chain-key';
 import { recordRejection } from './rejections';
+import { parseManifestKey } from '../datasets/layout';
 
 /**
  * The storage webhook's receiver, for deliveries that passed the token check
@@ -29,8 +30,6 @@ export type Delivery = {
 
 export type DeliveryOutcome = { outcome: 'accepted' | 'duplicate' | 'ignored' | 'rejected'; reason: string; datasetVersionId?: string };
 export type DeliveryResult = { status: 202 | 400; results: DeliveryOutcome[] };
-
-const MANIFEST_KEY = /^(datasets\/[a-z0-9][a-z0-9-]*\/[a-z0-9][a-z0-9-]*\/v[1-9][0-9]*\/)manifest\.json$/;
 
 /** Hashing first makes the comparison constant-time whatever the lengths. */
 export function tokenMatches(authorization: string | null, token: string): boolean {
@@ -78,15 +77,15 @@ async function receiveRecord(db: Db, one: StorageRecord, delivery: Delivery): Pr
 
 async function decide(tx: Tx, one: StorageRecord, bucket: string): Promise<DeliveryOutcome> {
 	if (one.bucket !== bucket) return { outcome: 'ignored', reason: `bucket ${one.bucket} is not the platform's (${bucket})` };
-	const manifest = MANIFEST_KEY.exec(one.key);
+	const manifest = parseManifestKey(one.key);
 	if (!manifest) return { outcome: 'ignored', reason: 'not a dataset version manifest' };
 	if (!isObjectCreated(one.eventName)) return { outcome: 'ignored', reason: `${one.eventName} is not a completed upload` };
 	const [version] = await tx
 		.select({ id: datasetVersion.id, personaId: dataset.personaId })
 		.from(datasetVersion)
 		.innerJoin(dataset, eq(dataset.id, datasetVersion.datasetId))
-		.where(eq(datasetVersion.objectPrefix, manifest[1]!));
-	if (!version) return { outcome: 'ignored', reason: `no dataset version is published under ${manifest[1]}` };
+		.where(eq(datasetVersion.objectPrefix, manifest.prefix));
+	if (!version) return { outcome: 'ignored', reason: `no dataset version is published under ${manifest.prefix}` };
 	const queued = rowsOf<{ id: string }>(
 		await tx.execute(sql`
 			insert into job (kind, payload, persona_id, dedupe_key)

@@ -4,7 +4,11 @@
  * says how the version was made. Built only from its input, so publishing the same
  * version twice gives the same bytes.
  */
+import { Document, visit } from 'yaml';
 import type { RowFileKind } from '../rows';
+import { describeSpec, markdownText } from './card-spec';
+import { qualitySection } from './card-quality';
+import type { VersionQuality } from '../version-quality';
 import type { DatasetSpec, Split } from '../spec';
 
 /** A file of the version as the manifest lists it; `card` entries and null row counts are allowed and left out of configs. */
@@ -23,6 +27,8 @@ export type CardInput = {
 		/** Distinct annotators behind the judgments, when known. */
 		annotators?: number;
 	};
+	/** α, agreement and check accuracy of the version's votes, and who the quality filters left out. */
+	quality?: VersionQuality;
 	/** ISO time the version was frozen: the card never reads the clock. */
 	createdAt: string;
 	appVersion: string;
@@ -39,7 +45,7 @@ const configs = [
 type Config = (typeof configs)[number];
 
 export function datasetCard(input: CardInput): string {
-	const lines = ['---', ...yamlMap(frontMatter(input), ''), '---', '', ...body(input)];
+	const lines = ['---', frontMatterYaml(frontMatter(input)).trimEnd(), '---', '', ...body(input)];
 	return lines.join('\n').trimEnd() + '\n';
 }
 
@@ -59,10 +65,9 @@ function presentConfigs(files: CardFile[]): { config: Config; files: CardFile[] 
 
 // ---- front matter -------------------------------------------------------------------------
 
-type YamlScalar = string | number | boolean;
-type YamlMap = { [key: string]: YamlScalar | YamlMap | (YamlScalar | YamlMap)[] };
+type FrontMatter = Record<string, unknown>;
 
-const messageList = (name: string): YamlMap => ({
+const messageList = (name: string): FrontMatter => ({
 	name,
 	list: [
 		{ name: 'content', dtype: 'string' },
@@ -70,7 +75,7 @@ const messageList = (name: string): YamlMap => ({
 	]
 });
 
-function features(kind: Config['kind'], margin: boolean): YamlMap[] {
+function features(kind: Config['kind'], margin: boolean): FrontMatter[] {
 	if (kind === 'sft') return [messageList('messages')];
 	if (kind === 'prompt') return [messageList('prompt')];
 	return [messageList('prompt'), messageList('chosen'), messageList('rejected'), ...(margin ? [{ name: 'margin', dtype: 'float64' }] : [])];
@@ -81,7 +86,7 @@ function sizeCategory(rows: number): string {
 	return bounds.find(([limit]) => rows < limit)?.[1] ?? '10M<n<100M';
 }
 
-function frontMatter(input: CardInput): YamlMap {
+function frontMatter(input: CardInput): FrontMatter {
 	const present = presentConfigs(input.files);
 	const splitName = (file: CardFile): string => file.split ?? 'train';
 	const bytesOf = (files: CardFile[]): number => files.reduce((sum, file) => sum + file.bytes, 0);
@@ -108,91 +113,27 @@ function frontMatter(input: CardInput): YamlMap {
 	};
 }
 
-/** Block YAML in the layout of the contract card: `key: value`, lists flush with their key. */
-function yamlMap(map: YamlMap, indent: string): string[] {
-	return Object.entries(map).flatMap(([key, value]) => {
-		if (!Array.isArray(value) && typeof value !== 'object') return [`${indent}${yamlScalar(key)}: ${yamlScalar(value)}`];
-		if (Array.isArray(value)) return value.length === 0 ? [`${indent}${yamlScalar(key)}: []`] : [`${indent}${yamlScalar(key)}:`, ...yamlList(value, indent)];
-		return [`${indent}${yamlScalar(key)}:`, ...yamlMap(value, indent + '  ')];
-	});
-}
-
-function yamlList(items: (YamlScalar | YamlMap)[], indent: string): string[] {
-	return items.flatMap((item) => {
-		if (typeof item !== 'object') return [`${indent}- ${yamlScalar(item)}`];
-		const [first, ...rest] = yamlMap(item, indent + '  ');
-		return first === undefined ? [`${indent}- {}`] : [`${indent}- ${first.trimStart()}`, ...rest];
-	});
-}
-
-/** Words YAML 1.1 (PyYAML, which the Hub's tooling uses) reads as booleans or null when left plain. */
-const yamlWords = /^(?:y|n|yes|no|on|off|true|false|null|~)$/i;
+/** Characters YAML 1.1 (PyYAML, which the Hub's tooling uses) reads as line breaks or drops, even inside quotes. */
+const yamlAwkward = /[\u007f-\u009f\u2028\u2029\ufeff]/g;
 
 /**
- * Plain when it can only be read back as this same string; otherwise a JSON string, which
- * is a valid YAML double-quoted scalar once the characters YAML treats differently from
- * JSON (C1 controls, line and paragraph separators, BOM) are escaped too.
+ * Block YAML in the layout of the contract card (lists flush with their key), by the
+ * `yaml` library with the YAML 1.1 schema, so words PyYAML reads as booleans are quoted.
+ * A string holding a line break or a character YAML 1.1 treats differently from JSON is
+ * written double-quoted, and those characters escaped, so it reads back as itself.
  */
-function yamlScalar(value: YamlScalar): string {
-	if (typeof value !== 'string') return String(value);
-	if (/^[A-Za-z_][A-Za-z0-9_./*-]*$/.test(value) && !yamlWords.test(value)) return value;
-	return JSON.stringify(value).replace(/[\u007f-\u009f\u2028\u2029\ufeff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
-// ---- how it was made --------------------------------------------------------------------
-
-const strengthWords = ['negligibly', 'slightly', 'clearly', 'much'] as const;
-
-function describeSpec({ contents, filters, aggregation, margin, split }: DatasetSpec): string[] {
-	const made = [
-		contents.preferences && `preference pairs from annotators' judgments${filters.includeGoldEdits ? ', and from approved gold edits (the edit chosen over the reply it was made from)' : ''}`,
-		contents.sft && 'approved gold examples as SFT `messages`',
-		contents.prompts && 'every prompt of the persona, prompt-only, for PPO'
-	].filter((part) => part !== false);
-	const range = [filters.from && `from ${filters.from}`, filters.to && `to ${filters.to}`].filter(Boolean).join(' ');
-	const days = range ? `made ${range} (UTC days, inclusive)` : 'of any date';
-	const lines = [
-		`- **Contents:** ${made.join('; ')}.`,
-		`- **Filters:** judgments and gold approvals ${days}; ` +
-			(filters.domains.length ? `prompt domains ${filters.domains.map((domain) => `\`${domain}\``).join(', ')}; ` : 'all prompt domains; ') +
-			(filters.modelVersionIds.length ? `only pairs whose two candidates both come from the model versions ${filters.modelVersionIds.map((id) => `\`${id}\``).join(', ')}; ` : 'candidates of any model version; ') +
-			(filters.excludeAnnotatorIds.length ? `the work of ${filters.excludeAnnotatorIds.length} annotator(s) left out entirely.` : 'no annotator left out.')
-	];
-	if (!contents.preferences) return [...lines, splitLine(split)];
-	lines.push(
-		aggregation.mode === 'majority'
-			? `- **Aggregation:** one row per pair, the candidate most votes preferred as \`chosen\`; pairs with as many votes for a as for b ${aggregation.ties === 'drop' ? 'are dropped' : 'go to the side with the greater summed strength, and are dropped if that is equal too'}.`
-			: '- **Aggregation:** one row per judgment that chose a or b, so a pair judged by several annotators can appear several times.',
-		'  `tie` and `both_off_persona` judgments make no preference row; they stay in `votes.jsonl`.',
-		filters.minAgreement > 0
-			? `- **Agreement:** a pair with more than one vote is kept only when at least ${Math.round(filters.minAgreement * 1000) / 10} % of its votes agree with the winner.`
-			: '- **Agreement:** no minimum; every pair with a winner is kept.'
-	);
-	if (!margin.enabled) return [...lines, '- **Margin:** none; preference rows have no `margin` column.', splitLine(split)];
-	return [
-		...lines,
-		`- **Margin:** TRL's \`margin\` column, from the strength of the preference${aggregation.mode === 'majority' ? ' (a majority row averages the margins of its winning votes)' : ''}:`,
-		'',
-		'  | strength | margin |',
-		'  | --- | ---: |',
-		...margin.byStrength.map((value, index) => `  | ${index + 1}, ${strengthWords[index]} better | ${value} |`),
-		...(filters.includeGoldEdits ? [`  | approved gold edit | ${margin.goldEdit} |`] : []),
-		'',
-		splitLine(split)
-	];
-}
-
-function splitLine({ testPercent, seed }: DatasetSpec['split']): string {
-	if (testPercent === 0) return '- **Split:** no test split; every prompt is in `train`.';
-	return `- **Split:** ${testPercent} % of prompts (not rows) are held out as \`test\`, chosen from the seed ${markdownText(JSON.stringify(seed))}; all rows of one prompt share a split, so no prompt is in both. Another seed holds out other prompts.`;
+function frontMatterYaml(map: FrontMatter): string {
+	const document = new Document(map, { version: '1.1' });
+	visit(document, {
+		Scalar(_, node) {
+			if (typeof node.value === 'string' && /[\n\r\t\u007f-\u009f\u2028\u2029\ufeff]/.test(node.value)) node.type = 'QUOTE_DOUBLE';
+		}
+	});
+	const text = document.toString({ indentSeq: false, lineWidth: 0, blockQuote: false, doubleQuotedAsJSON: true });
+	return text.replace(yamlAwkward, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 // ---- body ---------------------------------------------------------------------------------
-
-/** Names and paths come from admins: keep them from turning into Markdown. */
-function markdownText(text: string): string {
-	return text.replace(/[\\`*_{}[\]<>#|!]/g, '\\$&').replace(/\r?\n/g, ' ');
-}
 
 function body(input: CardInput): string[] {
 	const { persona, dataset, version, parentVersion, counts } = input;
@@ -226,6 +167,7 @@ function body(input: CardInput): string[] {
 		'| --- | ---: | ---: | --- |',
 		...input.files.map((file) => `| ${markdownText(file.path)} | ${file.rows ?? ''} | ${file.bytes} | \`${file.sha256}\` |`),
 		'',
+		...qualitySection(input.quality),
 		...loading(present, input.spec.margin.enabled),
 		...(hasVotes ? votesSection : [])
 	];
@@ -237,7 +179,8 @@ const votesSection = [
 	'`votes.jsonl` holds every individual judgment behind the preference rows, unaggregated: the pair, both candidates and their models, ' +
 		'the choice (`a`, `b`, `tie`, `both_off_persona`), its strength (1 negligibly … 4 much better, none for a tie or off-persona), ' +
 		'which candidate was shown on the left (for position bias), how long the judgment took, and the split of its prompt. ' +
-		'Annotators appear only as pseudonyms, the same for one person in every dataset and version; no names or e-mail addresses are published.'
+		'Annotators appear only as pseudonyms, the same for one person in every dataset and version; no names or e-mail addresses are published. ' +
+		'A judgment on a gold check carries `"check": true` and the `expected` answer (the answer a careful annotator gives); every other judgment has `"check": false` and `"expected": null`.'
 ];
 
 function loading(present: { config: Config; files: CardFile[] }[], margin: boolean): string[] {

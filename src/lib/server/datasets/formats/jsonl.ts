@@ -59,6 +59,8 @@ function canonicalVote(row: VoteRow): VoteRow {
 		left: row.left,
 		duration_ms: row.duration_ms,
 		split: row.split,
-		created_at: row.created_at
+		created_at: row.created_at,
+		check: row.check,
+		expected: row.expected
 	};
 }

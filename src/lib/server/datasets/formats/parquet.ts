@@ -145,7 +145,8 @@ const marginColumn: Column<RowOf<'preference'>> = {
 };
 
 /** In VoteRow's declared order, as the JSONL vote lines are; a mapped type so no field is forgotten. */
-const voteFieldTypes: { [Field in keyof VoteRow]-?: 'string' | 'int32' } = {
+type VoteFieldType = 'string' | 'string?' | 'int32' | 'boolean';
+const voteFieldTypes: { [Field in keyof VoteRow]-?: VoteFieldType } = {
 	judgment_id: 'string',
 	pair_id: 'string',
 	prompt_id: 'string',
@@ -161,11 +162,15 @@ const voteFieldTypes: { [Field in keyof VoteRow]-?: 'string' | 'int32' } = {
 	duration_ms: 'int32',
 	split: 'string',
 	// ISO text rather than a TIMESTAMP: it reads back exactly as votes.jsonl has it.
-	created_at: 'string'
+	created_at: 'string',
+	check: 'boolean',
+	expected: 'string?'
 };
 
-function voteColumn(name: keyof VoteRow, type: 'string' | 'int32'): Column<VoteRow> {
+function voteColumn(name: keyof VoteRow, type: VoteFieldType): Column<VoteRow> {
 	if (type === 'string') return { schema: [string(name)], values: (rows) => rows.map((row) => row[name]) };
+	if (type === 'string?') return { schema: [{ ...string(name), repetition_type: 'OPTIONAL' }], values: (rows) => rows.map((row) => row[name]) };
+	if (type === 'boolean') return { schema: [{ name, type: 'BOOLEAN', repetition_type: 'REQUIRED' }], values: (rows) => rows.map((row) => row[name]) };
 	return {
 		schema: [{ name, type: 'INT32', repetition_type: 'OPTIONAL' }],
 		values: (rows) =>
@@ -188,5 +193,5 @@ const columnPlans: { [K in RowFileKind]: (options: ParquetOptions) => Column<Row
 	sft: () => [messageColumn('messages', (row) => row.messages)],
 	prompt: () => [messageColumn('prompt', (row) => row.prompt)],
 	vote: () =>
-		(Object.entries(voteFieldTypes) as [keyof VoteRow, 'string' | 'int32'][]).map(([name, type]) => voteColumn(name, type))
+		(Object.entries(voteFieldTypes) as [keyof VoteRow, VoteFieldType][]).map(([name, type]) => voteColumn(name, type))
 };

@@ -36,6 +36,7 @@ export const load: PageServerLoad = async (event) => {
 		runs: runs.map((run) => trainingPages.runView(run, runtime.config().training)),
 		published: manifest && {
 			counts: manifest.counts,
+			quality: manifest.quality ?? null,
 			location: runtime.objectStore().locationOf(version.objectPrefix),
 			files: manifest.files.map((file) => ({ ...file, size: pages.humanBytes(file.bytes) }))
 		},
