@@ -1,7 +1,6 @@
 import type { AgreementFigure } from '../figures';
 import { bootstrapInterval, type BootstrapOptions } from './bootstrap';
-import { asTally, type Units } from './alpha';
-import type { UnitTally } from './tally';
+import { asTally, type UnitTally, type Units } from './tally';
 
 /**
  * Raw agreement: of all pairs of values given to the same unit, the share that

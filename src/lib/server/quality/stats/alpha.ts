@@ -1,7 +1,7 @@
 import type { AlphaFigure } from '../figures';
 import { bootstrapInterval, type BootstrapOptions } from './bootstrap';
 import { CoincidenceMatrix } from './coincidence';
-import { tallyUnits, type UnitTally, type UnitValues } from './tally';
+import { asTally, type UnitTally, type Units } from './tally';
 
 /*
  * Krippendorff's α, computed as in Krippendorff (2011), "Computing
@@ -14,16 +14,6 @@ import { tallyUnits, type UnitTally, type UnitValues } from './tally';
  */
 
 export type AlphaLevel = 'nominal' | 'ordinal';
-
-/**
- * Units as value lists, or already tallied (`tallyUnits`, e.g. from groups
- * counted in SQL, or to share one tally between α and raw agreement).
- */
-export type Units = readonly UnitValues[] | UnitTally;
-
-export function asTally(units: Units): UnitTally {
-	return units instanceof Array ? tallyUnits(units) : (units as UnitTally);
-}
 
 export function alpha(units: Units, level: AlphaLevel): { value: number | null; units: number; pairable: number } {
 	const tally = asTally(units);

@@ -3,7 +3,7 @@ import randu from '@stdlib/random-base-randu';
 import { quantileSorted } from './describe';
 
 export interface BootstrapOptions {
-	/** Resamples drawn; 1,000 is the usual floor for percentile 95 % intervals (Efron & Tibshirani 1993). */
+	/** Resamples drawn; Efron & Tibshirani (1993) ask for about 1,000 for a percentile interval. */
 	replicates?: number;
 	/** The same seed over the same units gives the same interval, so a snapshot can be recomputed exactly. */
 	seed?: number;

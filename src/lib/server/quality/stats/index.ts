@@ -3,10 +3,10 @@
  * Import as a namespace: `import * as stats from '$lib/server/quality/stats'`.
  * Definitions: docs/architecture.md, "Quality: metrics and flags".
  */
-export { alpha, alphaWithInterval, asTally, type AlphaLevel, type Units } from './alpha';
+export { alpha, alphaWithInterval, type AlphaLevel } from './alpha';
 export { rawAgreement } from './agreement';
 export { flagAnnotator, type AnnotatorFigures, type CrowdRates } from './flags';
 export { bootstrapInterval, DEFAULT_REPLICATES, DEFAULT_SEED, type BootstrapOptions } from './bootstrap';
 export { longestRun, median, quantileSorted } from './describe';
 export { wilson, binomialTest } from './proportion';
-export { tallyUnits, type UnitTally, type UnitValues } from './tally';
+export { asTally, tallyUnits, type Units, type UnitTally, type UnitValues } from './tally';

@@ -25,6 +25,16 @@ export interface UnitTally {
 }
 
 /**
+ * Units as value lists, or already tallied (`tallyUnits`, e.g. from groups
+ * counted in SQL, or to share one tally between α and raw agreement).
+ */
+export type Units = readonly UnitValues[] | UnitTally;
+
+export function asTally(units: Units): UnitTally {
+	return units instanceof Array ? tallyUnits(units) : (units as UnitTally);
+}
+
+/**
  * Collapses units into kinds; units with fewer than two values pair with
  * nothing and are left out. With `counts`, `units[i]` stands for `counts[i]`
  * units that hold those values (a group counted in SQL), so nobody has to
