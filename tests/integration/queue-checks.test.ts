@@ -13,7 +13,8 @@ let admin: { id: string };
 
 beforeAll(async () => {
 	database = await createTestDatabase();
-	[admin] = await createUsers(database.db, 1, { role: 'admin' });
+	const [made] = await createUsers(database.db, 1, { role: 'admin' });
+	admin = made!;
 });
 afterAll(async () => {
 	await database.close();
@@ -24,7 +25,7 @@ async function personaWithChecks(options: { pairs: number; checks: number; overl
 	const { personaId } = await createPersonaWithPairs(database.db, { pairs: options.pairs, overlap: options.overlap });
 	const ids = (await database.db.select({ id: pair.id }).from(pair).where(eq(pair.personaId, personaId)).orderBy(pair.createdAt)).map((r) => r.id);
 	const checkIds = ids.slice(0, options.checks);
-	for (const id of checkIds) await checks.markCheck(database.db, id, 'a', { id: admin!.id });
+	for (const id of checkIds) await checks.markCheck(database.db, id, 'a', { id: admin.id });
 	return { personaId, checkIds: new Set(checkIds) };
 }
 
@@ -147,8 +148,8 @@ describe('gold checks in the queue', () => {
 		for (const a of annotators) await queue.holdPairs(database.db, a.id, personaId, 1, 20, 1);
 		await queue.submitJudgment(database.db, annotators[0]!.id, vote(check!));
 		await queue.submitJudgment(database.db, annotators[1]!.id, vote(check!));
-		expect(await checks.unmarkCheck(database.db, check!, { id: admin!.id })).toEqual({ changed: true });
-		expect(await checks.unmarkCheck(database.db, check!, { id: admin!.id })).toEqual({ changed: false });
+		expect(await checks.unmarkCheck(database.db, check!, { id: admin.id })).toEqual({ changed: true });
+		expect(await checks.unmarkCheck(database.db, check!, { id: admin.id })).toEqual({ changed: false });
 		const [row] = await database.db.select().from(pair).where(inArray(pair.id, [check!]));
 		expect(row).toMatchObject({ knownAnswer: null, judgmentCount: 2, leaseCount: 1, overlap: 3 });
 		// the third annotator's lease now counts: their vote turns it into the pair's third judgment
