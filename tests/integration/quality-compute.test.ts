@@ -122,8 +122,11 @@ describe('a quality snapshot of a hand-checked dataset', () => {
 		expect((await rowOf(ids.Z)).longestRun).toBe(1);
 	});
 
-	it('stores a complete new snapshot when computed again, and keeps the recent ones', async () => {
+	it('stores a complete new snapshot with the same figures when computed again, and keeps the recent ones', async () => {
+		const before = await latestSnapshot(database.db, personaId);
 		const again = await computeSnapshot(database.db, personaId);
+		// the bootstrap is seeded: the same judgments give the same intervals
+		expect((await latestSnapshot(database.db, personaId))!.figures).toEqual(before!.figures);
 		const stored = await database.db.select({ id: qualitySnapshot.id }).from(qualitySnapshot).where(eq(qualitySnapshot.personaId, personaId));
 		expect(again).not.toBe(snapshotId);
 		expect(stored.map((s) => s.id).sort()).toEqual([snapshotId, again].sort());
