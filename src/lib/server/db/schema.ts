@@ -222,6 +222,14 @@ export const candidate = pgTable(
 		completionTokens: integer('completion_tokens'),
 		latencyMs: integer('latency_ms'),
 		source: text('source', { enum: candidateSources }).notNull(),
+		/**
+		 * Words in the reply (runs of non-space), kept by PostgreSQL: the quality
+		 * snapshot's reading-speed check needs it for every judged pair, and
+		 * counting 700k texts on every refresh would be most of the job's cost.
+		 */
+		words: integer('words')
+			.notNull()
+			.generatedAlwaysAs(sql`regexp_count(text, '\\S+')`),
 		createdAt: createdAt()
 	},
 	(t) => [

@@ -1,0 +1,1 @@
+ALTER TABLE "candidate" ADD COLUMN "words" integer GENERATED ALWAYS AS (regexp_count(text, '\S+')) STORED NOT NULL;
