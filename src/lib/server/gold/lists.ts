@@ -153,3 +153,9 @@ export async function pinnedExamples(db: DbOrTx, personaId: string, limit = 5): 
 		.orderBy(desc(goldExample.pinnedAt), asc(goldExample.id))
 		.limit(limit);
 }
+
+/** Gold examples submitted and waiting for a reviewer's decision: the admin home's attention list. */
+export async function countReviewsWaiting(db: DbOrTx): Promise<number> {
+	const [row] = await db.select({ waiting: sql<number>`count(*)`.mapWith(Number) }).from(goldExample).where(eq(goldExample.status, 'submitted'));
+	return row?.waiting ?? 0;
+}
