@@ -12,6 +12,7 @@ import { publishJobHandler } from '$lib/server/datasets/job';
 import { CHAIN_JOB } from '$lib/server/training/chain-key';
 import { chainJobHandler } from '$lib/server/training/chain';
 import { ANNOUNCE_JOB, announceJobHandler } from '$lib/server/training/notify';
+import { ensureScheduler, qualityJobHandlers } from '$lib/server/quality/jobs';
 import { pipelineTexts } from '$lib/server/kubeflow/pipelines';
 import { accessFor } from '$lib/server/auth/policy';
 import { sendSecurityHeaders } from '$lib/server/security-headers';
@@ -42,11 +43,17 @@ export const init: ServerInit = async () => {
 		[ANNOUNCE_JOB]: announceJobHandler(() => ({ store: runtime.objectStore(), token: runtime.webhookToken(), url: runtime.config().storageWebhook.url }))
 	};
 	const worker = runtime.config().jobsWorker ? startWorker(runtime.db(), handlers) : undefined;
+	// Quality refreshes get a worker of their own: a sampling job holds the main one for as long as it
+	// runs, and snapshots must stay within QUALITY_REFRESH_SECONDS meanwhile.
+	if (runtime.config().jobsWorker) await ensureScheduler(runtime.db());
+	const qualityWorker = runtime.config().jobsWorker
+		? startWorker(runtime.db(), qualityJobHandlers(() => ({ refreshSeconds: runtime.config().qualityRefreshSeconds })))
+		: undefined;
 	// adapter-node emits this after it stopped accepting and drained in-flight requests.
 	process.once('sveltekit:shutdown' as never, async (reason: string) => {
 		log.info({ reason }, 'requests drained, closing the database');
 		// A job in progress is handed back to the queue; the next start (or another instance) continues it.
-		await worker?.stop();
+		await Promise.all([worker?.stop(), qualityWorker?.stop()]);
 		await runtime.stop();
 		log.info('stopped');
 	});

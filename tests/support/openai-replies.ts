@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { seededRandom } from './random';
 
 // Reply texts for the test model server: a pure function of (question, temperature, seed),
 // so a spec can predict them, and different enough between seeds that pairing does not
@@ -29,16 +30,9 @@ const CLOSERS = [
 	'It rarely needs more.', 'Logs will tell you.'
 ];
 
-/** A small seeded generator (mulberry32): stable across Node versions, unlike Math.random. */
+/** The same key gives the same replies. */
 function generator(key: string): () => number {
-	let state = createHash('sha256').update(key).digest().readUInt32LE(0);
-	return () => {
-		state = (state + 0x6d2b79f5) >>> 0;
-		let t = state;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
+	return seededRandom(createHash('sha256').update(key).digest().readUInt32LE(0));
 }
 
 /**

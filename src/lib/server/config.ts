@@ -58,6 +58,7 @@ const envSchema = z.object({
 	SESSION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
 	LEASE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(20),
 	UNDO_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
+	QUALITY_REFRESH_SECONDS: z.coerce.number().int().min(5).max(7 * 24 * 3600).default(300),
 	OBJECTS_DIR: z.string().trim().min(1).default('./data/objects'),
 	S3_BUCKET: optionalText,
 	S3_ENDPOINT: optionalText.pipe(z.url('S3_ENDPOINT must be a URL, e.g. http://minio:9000').optional()),
@@ -105,6 +106,8 @@ export type Config = {
 	leaseMinutes: number;
 	/** How long after submitting an annotator may take a judgment back. */
 	undoSeconds: number;
+	/** While judgments arrive, a persona's newest quality snapshot is at most this old. */
+	qualityRefreshSeconds: number;
 	/** Where dataset versions are published: a local folder (the default) or an S3 / MinIO bucket. */
 	objectStore: ObjectStoreConfig;
 	/** S3 endpoint, region, path style and credentials, with or without S3_BUCKET. */
@@ -191,6 +194,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 		sessionDays: e.SESSION_DAYS,
 		leaseMinutes: e.LEASE_MINUTES,
 		undoSeconds: e.UNDO_SECONDS,
+		qualityRefreshSeconds: e.QUALITY_REFRESH_SECONDS,
 		objectStore: objectStoreOf(e),
 		s3: s3AccessOf(e),
 		storageWebhook: {

@@ -1,0 +1,12 @@
+/*
+ * The statistics behind the quality figures: pure functions, no database.
+ * Import as a namespace: `import * as stats from '$lib/server/quality/stats'`.
+ * Definitions: docs/architecture.md, "Quality: metrics and flags".
+ */
+export { alpha, alphaWithInterval, asTally, type AlphaLevel, type Units } from './alpha';
+export { rawAgreement } from './agreement';
+export { flagAnnotator, type AnnotatorFigures, type CrowdRates } from './flags';
+export { bootstrapInterval, DEFAULT_REPLICATES, DEFAULT_SEED, type BootstrapOptions } from './bootstrap';
+export { longestRun, median, quantileSorted } from './describe';
+export { wilson, binomialTest } from './proportion';
+export { tallyUnits, type UnitTally, type UnitValues } from './tally';
