@@ -102,6 +102,13 @@ const entries: Record<string, Entry> = {
 	'POST /admin/users/[id] ?/disable': { as: 'admin', path: (w) => `/admin/users/${w.userId}?/disable`, form: () => ({}) },
 	'POST /admin/users/[id] ?/enable': { as: 'admin', path: (w) => `/admin/users/${w.userId}?/enable`, form: () => ({}) },
 	'POST /admin/queue ?/release': { as: 'admin', path: () => '/admin/queue?/release', form: (w) => ({ annotatorId: w.annotatorId }) },
+	// No fields: only the malformed bodies reach it, and each is refused before the action runs.
+	'POST /admin/quality ?/refresh': { as: 'admin', path: (w) => `/admin/quality?persona=${w.persona}&/refresh`, form: () => ({}) },
+	'POST /admin/quality ?/settings': {
+		as: 'admin',
+		path: (w) => `/admin/quality?persona=${w.persona}&/settings`,
+		form: () => ({ checkEvery: '20', significance: '0.01', minVotes: '30', minCheckAccuracy: '0.7', goldEditChecks: 'on' })
+	},
 	'POST /admin/queue ?/reclaim': { as: 'admin', path: () => '/admin/queue?/reclaim', form: () => ({}) },
 	'POST /admin/prompts ?/prompts': {
 		as: 'admin',

@@ -1,29 +1,36 @@
 import { and, desc, eq, inArray } from 'drizzle-orm';
 import type { DbOrTx } from '../db';
 import { job } from '../db/schema';
+import { z } from 'zod';
 import { formValues } from '../forms';
+import { text } from '../text';
 import { REFRESH_JOB_KIND } from './refresh-request';
 import { qualitySettingsSchema, type QualitySettings } from './settings';
 
 /** Every setting's name, in the schema's order: the form's fields. */
 export const settingsFields = Object.keys(qualitySettingsSchema.shape) as Array<keyof QualitySettings>;
 
+const numberText = text()
+	.optional()
+	.transform((value) => (value?.trim() ? Number(value.trim()) : undefined));
+const checkBox = text()
+	.optional()
+	.transform((value) => value === 'on' || value === 'true');
+
 /**
- * The settings form's values as the schema wants them: numbers from text (a
- * word becomes NaN, which zod refuses naming the field; a cleared field takes
- * its default), the check box as a boolean. Returns what was typed as well, for
- * the form to show again.
+ * The settings form as the schema wants it: every field is text first (NUL and
+ * lone surrogates refused, naming the field), then a number — a word becomes
+ * NaN, which the settings schema refuses naming the field; a cleared field
+ * takes its default — and the check box a boolean.
  */
-export function settingsFromForm(form: FormData): { input: Record<string, unknown>; typed: Record<string, string> } {
-	const raw = formValues(form, settingsFields);
-	const input: Record<string, unknown> = {};
-	const typed: Record<string, string> = {};
-	for (const field of settingsFields) {
-		const value = raw[field]?.trim();
-		typed[field] = value ?? '';
-		if (field === 'goldEditChecks') input[field] = value === 'on' || value === 'true';
-		else if (value) input[field] = Number(value);
-	}
+export const settingsFormSchema = z
+	.object(Object.fromEntries(settingsFields.map((field) => [field, field === 'goldEditChecks' ? checkBox : numberText])))
+	.pipe(qualitySettingsSchema);
+
+/** The form's fields as sent, for the form to show again when refused. */
+export function settingsFromForm(form: FormData): { input: Record<string, string | undefined>; typed: Record<string, string> } {
+	const input = formValues(form, settingsFields);
+	const typed = Object.fromEntries(settingsFields.map((field) => [field, input[field] ?? '']));
 	return { input, typed };
 }
 

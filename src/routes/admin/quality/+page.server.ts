@@ -4,7 +4,7 @@ import * as annotatorTable from '$lib/server/quality/annotator-table';
 import * as settingsForm from '$lib/server/quality/settings-form';
 import { latestSnapshot } from '$lib/server/quality/snapshots';
 import { requestRefresh } from '$lib/server/quality/refresh-request';
-import { qualitySettingsSchema, readQualitySettings, saveQualitySettings } from '$lib/server/quality/settings';
+import { readQualitySettings, saveQualitySettings } from '$lib/server/quality/settings';
 import { listPersonas } from '$lib/server/personas/find';
 import { personaFromUrl } from '$lib/server/personas/from-url';
 import { requireRole } from '$lib/server/auth/guard';
@@ -45,7 +45,7 @@ export const actions: Actions = {
 		const me = requireRole(event, 'admin');
 		const { input, typed } = settingsForm.settingsFromForm(await event.request.formData());
 		const values = { action: 'settings', ...typed };
-		const parsed = qualitySettingsSchema.safeParse(input);
+		const parsed = settingsForm.settingsFormSchema.safeParse(input);
 		if (!parsed.success) return rejectForm(400, parsed.error, values);
 		const persona = await personaFromUrl(event.url);
 		await runtime.db().transaction(async (tx) => {
