@@ -107,7 +107,10 @@ const entries: Record<string, Entry> = {
 	'POST /admin/quality ?/settings': {
 		as: 'admin',
 		path: (w) => `/admin/quality?persona=${w.persona}&/settings`,
-		form: () => ({ checkEvery: '20', significance: '0.01', minVotes: '30', minCheckAccuracy: '0.7', goldEditChecks: 'on' })
+		form: () => ({
+			checkEvery: '20', significance: '0.01', minVotes: '30', minCheckAnswers: '10', minCheckAccuracy: '0.7', minAgreement: '0.5',
+			maxWordsPerSecond: '20', maxFastShare: '0.2', maxRun: '15', maxRateDeviation: '0.25', maxSameStrengthShare: '0.95', goldEditChecks: 'on'
+		})
 	},
 	'POST /admin/queue ?/reclaim': { as: 'admin', path: () => '/admin/queue?/reclaim', form: () => ({}) },
 	'POST /admin/prompts ?/prompts': {

@@ -11,6 +11,7 @@ import type { QualityDashboard } from '$lib/server/quality/dashboard';
 import type { QualityFlag } from '$lib/server/db/schema';
 import { computeSnapshot } from '$lib/server/quality/compute';
 import { readQualitySettings } from '$lib/server/quality/settings';
+import { settingsFields } from '$lib/server/quality/settings-form';
 import { actions as qualityActions, load as qualityLoad } from '../../src/routes/admin/quality/+page.server';
 import { load as annotatorLoad } from '../../src/routes/admin/quality/annotators/[id]/+page.server';
 import { load as dashboardLoad } from '../../src/routes/admin/+page.server';
@@ -143,16 +144,21 @@ describe('/admin/quality', () => {
 		expect((await loadQuality('')).pendingRefresh).toMatchObject({ status: 'queued' });
 	});
 
+	// The form as a browser sends it with every field cleared: each number field present and empty.
+	const emptyForm = Object.fromEntries(settingsFields.filter((field) => field !== 'goldEditChecks').map((field) => [field, '']));
+
 	it('refuses a setting that does not parse with a 400 naming the field, and saves a good one with an audit event', async () => {
 		const before = await readQualitySettings(database.db, personaId);
-		const bad = await qualityActions.settings!(asAdmin(`/admin/quality?persona=${slug}&/settings`, '/admin/quality', { form: { minAgreement: 'lots', checkEvery: '2.5' } }));
+		const sent = (changes: Record<string, string>) =>
+			asAdmin(`/admin/quality?persona=${slug}&/settings`, '/admin/quality', { form: { ...emptyForm, ...changes } });
+		const bad = await qualityActions.settings!(sent({ minAgreement: 'lots', checkEvery: '2.5' }));
 		expect(bad).toMatchObject({ status: 400, data: { errors: { minAgreement: expect.any(String), checkEvery: expect.any(String) }, values: { minAgreement: 'lots' } } });
+		const partial = await qualityActions.settings!(asAdmin(`/admin/quality?persona=${slug}&/settings`, '/admin/quality', { form: { minVotes: '5' } }));
+		expect(partial).toMatchObject({ status: 400, data: { errors: { maxRun: expect.any(String) } } });
 		expect(await readQualitySettings(database.db, personaId)).toEqual(before);
-		const nul = await qualityActions.settings!(asAdmin(`/admin/quality?persona=${slug}&/settings`, '/admin/quality', { form: { goldEditChecks: 'on\u0000' } }));
+		const nul = await qualityActions.settings!(sent({ goldEditChecks: 'on\u0000' }));
 		expect(nul).toMatchObject({ status: 400, data: { errors: { goldEditChecks: expect.stringMatching(/NUL/i) } } });
-		const good = await qualityActions.settings!(
-			asAdmin(`/admin/quality?persona=${slug}&/settings`, '/admin/quality', { form: { checkEvery: '10', minAgreement: '0.6', goldEditChecks: 'on' } })
-		);
+		const good = await qualityActions.settings!(sent({ checkEvery: '10', minAgreement: '0.6', goldEditChecks: 'on' }));
 		expect(good).toEqual({ savedSettings: true });
 		expect(await readQualitySettings(database.db, personaId)).toMatchObject({ checkEvery: 10, minAgreement: 0.6, goldEditChecks: true, maxRun: before.maxRun });
 		expect((await database.db.select({ n: count() }).from(auditEvent).where(eq(auditEvent.action, 'quality.settings')))[0]?.n).toBe(1);

@@ -10,16 +10,18 @@ import { qualitySettingsSchema, type QualitySettings } from './settings';
 /** Every setting's name, in the schema's order: the form's fields. */
 export const settingsFields = Object.keys(qualitySettingsSchema.shape) as Array<keyof QualitySettings>;
 
-const numberText = text()
-	.optional()
-	.transform((value) => (value?.trim() ? Number(value.trim()) : undefined));
+// Required as text: the form always sends every number field ('' when cleared), so a missing one
+// (or a file in its place) is a broken form, refused naming the field.
+const numberText = text({ error: 'Fill in a number (or leave the field empty for the default).' }).transform((value) =>
+	value.trim() ? Number(value.trim()) : undefined
+);
 const checkBox = text()
 	.optional()
 	.transform((value) => value === 'on' || value === 'true');
 
 /**
  * The settings form as the schema wants it: every field is text first (NUL and
- * lone surrogates refused, naming the field), then a number — a word becomes
+ * lone surrogates refused, naming the field; every number field must be sent), then a number — a word becomes
  * NaN, which the settings schema refuses naming the field; a cleared field
  * takes its default — and the check box a boolean.
  */
