@@ -38,6 +38,8 @@ const reviewers: Expectation = { anonymous: 'login', annotator: 'forbidden', rev
 const reviewersMissing: Expectation = { anonymous: 'login', annotator: 'forbidden', reviewer: 'missing', admin: 'missing' };
 const NO_SUCH_JOB = '00000000-0000-4000-8000-000000000000';
 const NO_SUCH_GOLD = '00000000-0000-4000-8000-00000000901d';
+/** A pair id that names nothing. */
+const NO_SUCH_PAIR = '00000000-0000-4000-8000-00000000fa17';
 /** A model version id that names nothing. */
 const NO_SUCH_MODEL = '00000000-0000-4000-8000-0000000de1a0';
 /** Machines with the shared bearer token only: a session is no credential there, so every caller is refused (401). */
@@ -171,8 +173,16 @@ const rules: Record<string, RouteRule> = {
 	'/admin/queue': {
 		path: () => '/admin/queue',
 		page: adminOnly,
-		// An empty release form fails validation; reclaim only returns expired leases to the queue.
-		actions: { release: { expect: adminOnly }, reclaim: { expect: adminOnly } }
+		// An empty release form fails validation; reclaim only returns expired leases to the queue; the backfill makes the
+		// checks of approved gold edits that have none yet, once (the demo starts with none approved).
+		actions: { release: { expect: adminOnly }, reclaim: { expect: adminOnly }, backfillChecks: { expect: adminOnly } }
+	},
+	// A pair id that names nothing: only the admin gets past the guard, to the 404 page; the actions answer it with their
+	// own refusal (an empty mark form fails validation, unmark finds no pair), so nothing is marked.
+	'/admin/queue/pairs/[id]': {
+		path: () => `/admin/queue/pairs/${NO_SUCH_PAIR}`,
+		page: adminOnlyMissing,
+		actions: { mark: { expect: adminOnly }, unmark: { expect: adminOnly } }
 	},
 	'/admin/prompts': {
 		path: () => '/admin/prompts',

@@ -113,6 +113,9 @@ const entries: Record<string, Entry> = {
 		})
 	},
 	'POST /admin/queue ?/reclaim': { as: 'admin', path: () => '/admin/queue?/reclaim', form: () => ({}) },
+	'POST /admin/queue ?/backfillChecks': { as: 'admin', path: () => '/admin/queue?/backfillChecks', form: () => ({}) },
+	'POST /admin/queue/pairs/[id] ?/mark': { as: 'admin', path: (w) => `/admin/queue/pairs/${w.pair.pairId}?/mark`, form: () => ({ knownAnswer: 'a' }) },
+	'POST /admin/queue/pairs/[id] ?/unmark': { as: 'admin', path: (w) => `/admin/queue/pairs/${w.pair.pairId}?/unmark`, form: () => ({}) },
 	'POST /admin/prompts ?/prompts': {
 		as: 'admin',
 		path: () => '/admin/prompts?/prompts',

@@ -10,8 +10,19 @@ import type { Role } from '../../src/lib/server/db/schema';
  */
 export async function createPersonaWithPairs(
 	db: Db,
-	options: { pairs: number; overlap: number; slug?: string; priorityEvery?: number }
+	options: {
+		pairs: number;
+		overlap: number;
+		slug?: string;
+		priorityEvery?: number;
+		/** Prompt i gets domains[i mod n] (default: all 'chat'). */
+		domains?: readonly string[];
+		/** Replies of min + (i mod spread) extra words (default: none), so reading times vary. */
+		replyWords?: { min: number; spread: number };
+	}
 ): Promise<{ personaId: string }> {
+	const domains = options.domains ?? ['chat'];
+	const words = options.replyWords ?? { min: 0, spread: 1 };
 	const slug = options.slug ?? `queue-${crypto.randomUUID().slice(0, 8)}`;
 	const [persona] = rowsOf<{ id: string }>(
 		await db.execute(sql`
@@ -32,12 +43,14 @@ export async function createPersonaWithPairs(
 			with prompts as (
 				insert into prompt (persona_id, messages, domain, source, content_hash, created_at)
 				select ${personaId}, jsonb_build_array(jsonb_build_object('role', 'user', 'content', 'Question ' || i)),
-					'chat', 'fixture', md5(${slug} || i), timestamptz '2026-01-01' + make_interval(secs => i)
+					(${JSON.stringify(domains)}::jsonb ->> (i % ${domains.length}::int)), 'fixture', md5(${slug} || i),
+					timestamptz '2026-01-01' + make_interval(secs => i)
 				from generate_series(${from}::int, ${to}::int) i
 				returning id, created_at
 			), candidates as (
 				insert into candidate (prompt_id, model_version_id, text, source)
-				select p.id, ${model!.id}, side || ': an answer to ' || p.id, 'demo'
+				select p.id, ${model!.id}, side || ': ' || repeat('more ', ${words.min}::int + (hashtext(p.id::text || side) & 65535) % ${words.spread}::int)
+					|| 'an answer to ' || p.id, 'demo'
 				from prompts p cross join (values ('A'), ('B')) s(side)
 				returning id, prompt_id, text
 			)

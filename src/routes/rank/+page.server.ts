@@ -12,7 +12,7 @@ export const load: PageServerLoad = async (event) => {
 	const db = runtime.db();
 	const cfg = runtime.config();
 	const persona = await personaFromUrl(event.url);
-	const pairs = await queue.pairsInHand(db, me.id, persona.id, { leaseMinutes: cfg.leaseMinutes });
+	const pairs = await queue.pairsInHand(db, me.id, persona.id, { leaseMinutes: cfg.leaseMinutes, checkEvery: persona.checkEvery });
 	const [progress, left] = [await queue.progressOf(db, me.id, persona.id), await queue.queueLeft(db, me.id, persona.id)];
 	return {
 		me: { id: me.id },

@@ -164,7 +164,7 @@ export const prompt = pgTable(
 );
 
 export const modelStatuses = ['candidate', 'current', 'retired'] as const;
-export const modelKinds = ['endpoint', 'demo_pool'] as const;
+export const modelKinds = ['endpoint', 'demo_pool', 'human'] as const;
 
 export const modelVersion = pgTable(
 	'model_version',
@@ -174,7 +174,7 @@ export const modelVersion = pgTable(
 			.notNull()
 			.references(() => persona.id, { onDelete: 'cascade' }),
 		name: text('name').notNull(),
-		/** `demo_pool` holds pre-written replies and has no endpoint. */
+		/** `demo_pool` holds pre-written replies and has no endpoint; `human` holds approved gold edits (quality/gold-checks.ts). */
 		kind: text('kind', { enum: modelKinds }).notNull().default('endpoint'),
 		/** OpenAI-compatible base URL, e.g. http://vllm:8000/v1 */
 		baseUrl: text('base_url'),
@@ -198,11 +198,13 @@ export const modelVersion = pgTable(
 		check(
 			'model_version_endpoint_complete',
 			sql`${t.kind} <> 'endpoint' or (${t.baseUrl} is not null and ${t.model} is not null)`
-		)
+		),
+		// People wrote these replies: they are never the model the persona samples from.
+		check('model_version_human_never_current', sql`${t.kind} <> 'human' or ${t.status} <> 'current'`)
 	]
 );
 
-export const candidateSources = ['sampled', 'imported', 'demo'] as const;
+export const candidateSources = ['sampled', 'imported', 'demo', 'gold_edit'] as const;
 
 export const candidate = pgTable(
 	'candidate',
@@ -222,6 +224,8 @@ export const candidate = pgTable(
 		completionTokens: integer('completion_tokens'),
 		latencyMs: integer('latency_ms'),
 		source: text('source', { enum: candidateSources }).notNull(),
+		/** Set on a `gold_edit` candidate: the approved revision whose text it holds (one check per revision). */
+		goldRevisionId: uuid('gold_revision_id').references((): AnyPgColumn => goldRevision.id, { onDelete: 'set null' }),
 		/**
 		 * Words in the reply (runs of non-space), kept by PostgreSQL: the quality
 		 * snapshot's reading-speed check needs it for every judged pair, and
@@ -234,6 +238,7 @@ export const candidate = pgTable(
 	},
 	(t) => [
 		index('candidate_prompt_idx').on(t.promptId),
+		uniqueIndex('candidate_gold_revision_unique').on(t.goldRevisionId).where(sql`${t.goldRevisionId} is not null`),
 		// Target of pair's composite keys: both candidates of a pair answer the same prompt.
 		unique('candidate_id_prompt_unique').on(t.id, t.promptId),
 		check('candidate_source_check', oneOf(t.source, candidateSources)),
@@ -258,7 +263,11 @@ export const pair = pgTable(
 		/** How many different annotators judge this pair. */
 		overlap: smallint('overlap').notNull(),
 		priority: integer('priority').notNull().default(0),
-		/** Gold check: the answer a careful annotator gives. */
+		/**
+		 * Gold check: the answer a careful annotator gives. A check is handed to
+		 * every annotator once, at the persona's rate, outside the counters below
+		 * (they stay 0 while it is a check; queue/checks.ts).
+		 */
 		knownAnswer: text('known_answer', { enum: choices }),
 		/** Judgments recorded; maintained with the judgment in one transaction. */
 		judgmentCount: smallint('judgment_count').notNull().default(0),
@@ -277,10 +286,11 @@ export const pair = pgTable(
 		check('pair_known_answer_check', sql`${t.knownAnswer} is null or ${oneOf(t.knownAnswer, choices)}`),
 		// The promise of the queue, kept by the database: never more hands on a pair than its overlap.
 		check('pair_counts_within_overlap', sql`${t.judgmentCount} >= 0 and ${t.leaseCount} >= 0 and ${t.judgmentCount} + ${t.leaseCount} <= ${t.overlap}`),
-		// Hand-out order over the pairs that still need someone: done pairs leave the index.
+		// Hand-out order over the pairs that still need someone: done pairs and checks leave the index.
 		index('pair_open_idx')
 			.on(t.personaId, t.priority.desc(), t.createdAt, t.id)
-			.where(sql`${t.judgmentCount} + ${t.leaseCount} < ${t.overlap}`)
+			.where(sql`${t.judgmentCount} + ${t.leaseCount} < ${t.overlap} and ${t.knownAnswer} is null`),
+		index('pair_check_idx').on(t.personaId).where(sql`${t.knownAnswer} is not null`)
 	]
 );
 

@@ -2,6 +2,7 @@ import { and, desc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { text } from '../text';
 import * as audit from '../audit';
+import * as goldChecks from './checks';
 import { rowsOf, type Db, type Tx } from '../db';
 import { candidate, goldExample, goldReview, goldRevision, prompt, reviewDecisions } from '../db/schema';
 import { ConflictError, FieldError, isUniqueViolation, NotFoundError } from '../errors';
@@ -160,6 +161,8 @@ export async function reviewExample(
 			comment: input.comment || null
 		});
 		await tx.update(goldExample).set({ status: input.decision, updatedAt: new Date() }).where(eq(goldExample.id, input.goldExampleId));
+		// in the review's transaction: an approved edit and its check exist together or not at all
+		if (input.decision === 'approved') await goldChecks.checkFromApproval(tx, latest.id);
 		await audit.record(tx, { actorId: input.reviewerId, action: `gold.${input.decision}`, targetType: 'gold_example', targetId: input.goldExampleId, details: { revision: latest.revision } });
 	});
 }

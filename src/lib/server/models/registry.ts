@@ -117,6 +117,8 @@ export async function makeCurrent(db: Db, id: string, actor: Actor): Promise<{ r
 		const ownerOf = tx.select({ personaId: modelVersion.personaId }).from(modelVersion).where(eq(modelVersion.id, id));
 		await tx.select({ id: persona.id }).from(persona).where(inArray(persona.id, ownerOf)).for('update');
 		const target = await getModel(tx, id);
+		if (target.kind === 'human')
+			throw new FieldError('status', 'This version holds approved gold edits written by people: it cannot be current (there is nothing to sample from).');
 		const [was] = await tx
 			.select({ id: modelVersion.id })
 			.from(modelVersion)

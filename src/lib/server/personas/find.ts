@@ -2,15 +2,18 @@ import { asc, eq } from 'drizzle-orm';
 import type { DbOrTx } from '../db';
 import { persona } from '../db/schema';
 import { NotFoundError } from '../errors';
+import { parseQualitySettings } from '../quality/settings';
 
-export type PersonaSummary = { id: string; slug: string; name: string; styleGuide: string; defaultOverlap: number };
+/** `checkEvery` is the quality setting the hand-out needs on every request, so it rides along with the cached persona. */
+export type PersonaSummary = { id: string; slug: string; name: string; styleGuide: string; defaultOverlap: number; checkEvery: number };
 
 const columns = {
 	id: persona.id,
 	slug: persona.slug,
 	name: persona.name,
 	styleGuide: persona.styleGuide,
-	defaultOverlap: persona.defaultOverlap
+	defaultOverlap: persona.defaultOverlap,
+	qualitySettings: persona.qualitySettings
 };
 
 /**
@@ -32,8 +35,10 @@ export async function findPersona(db: DbOrTx, slug?: string | null): Promise<Per
 		? await db.select(columns).from(persona).where(eq(persona.slug, slug))
 		: await db.select(columns).from(persona).orderBy(asc(persona.name)).limit(1);
 	if (!found) throw new NotFoundError(slug ? `There is no persona "${slug}".` : 'No persona exists yet: an admin creates one first.');
-	cache.set(key, { persona: found, until: Date.now() + CACHE_MS });
-	return found;
+	const { qualitySettings, ...summary } = found;
+	const result = { ...summary, checkEvery: parseQualitySettings(qualitySettings).checkEvery };
+	cache.set(key, { persona: result, until: Date.now() + CACHE_MS });
+	return result;
 }
 
 export async function listPersonas(db: DbOrTx): Promise<Array<{ slug: string; name: string }>> {

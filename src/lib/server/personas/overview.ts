@@ -1,13 +1,13 @@
 import { count, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db';
-import { judgment, modelVersion, pair, persona, prompt } from '../db/schema';
+import { judgment, modelKinds, modelVersion, pair, persona, prompt } from '../db/schema';
 
 export type PersonaOverview = {
 	id: string;
 	slug: string;
 	name: string;
 	styleGuide: string;
-	currentModel: { name: string; kind: 'endpoint' | 'demo_pool' } | null;
+	currentModel: { name: string; kind: (typeof modelKinds)[number] } | null;
 	promptsByDomain: Array<{ domain: string; prompts: number }>;
 	pairs: number;
 	judgments: number;

@@ -117,25 +117,31 @@ async function leaveOneOut(db: DbOrTx, personaId: string): Promise<Map<string, {
 
 /**
  * Fast votes (quicker than reading both replies at `maxWordsPerSecond`, from
- * the stored word counts) and the longest run of one answer in time order
- * (islands: a vote's place among all of the annotator's votes minus its place
- * among their votes with that answer is constant along a run).
+ * the stored word counts, summed once per pair) and the longest run of one
+ * answer in time order: a vote whose answer differs from the one before
+ * starts a run, and a running count of starts numbers the runs. Both windows
+ * share one order, so the votes are sorted once.
  */
 async function speedAndRuns(db: DbOrTx, personaId: string, maxWordsPerSecond: number): Promise<Map<string, { fastVotes: number; longestRun: number }>> {
 	const rows = rowsOf<Record<string, unknown>>(
 		await db.execute(sql`
-			with v as (${personaVotes(personaId)}),
-			timed as (
-				select v.annotator_id, v.choice,
-					v.duration_ms < (ca.words + cb.words) * 1000.0 / ${maxWordsPerSecond} as fast,
-					row_number() over (partition by v.annotator_id order by v.created_at, v.id)
-						- row_number() over (partition by v.annotator_id, v.choice order by v.created_at, v.id) as island
-				from v join candidate ca on ca.id = v.candidate_a_id join candidate cb on cb.id = v.candidate_b_id
+			with reading as (
+				select p.id as pair_id, ca.words + cb.words as words
+				from pair p join candidate ca on ca.id = p.candidate_a_id join candidate cb on cb.id = p.candidate_b_id
+				where p.persona_id = ${personaId}
 			),
-			runs as (select annotator_id, count(*) as run from timed group by annotator_id, choice, island)
-			select t.annotator_id, t.fast_votes, r.longest_run
-			from (select annotator_id, count(*) filter (where fast) as fast_votes from timed group by annotator_id) t
-			join (select annotator_id, max(run) as longest_run from runs group by annotator_id) r on r.annotator_id = t.annotator_id`)
+			marked as (
+				select j.annotator_id, j.created_at, j.id,
+					j.duration_ms < r.words * 1000.0 / ${maxWordsPerSecond} as fast,
+					(j.choice is distinct from lag(j.choice) over votes)::int as starts
+				from judgment j join reading r on r.pair_id = j.pair_id
+				window votes as (partition by j.annotator_id order by j.created_at, j.id)
+			),
+			numbered as (
+				select annotator_id, fast, sum(starts) over (partition by annotator_id order by created_at, id) as run from marked
+			),
+			runs as (select annotator_id, run, count(*) as length, count(*) filter (where fast) as fast from numbered group by annotator_id, run)
+			select annotator_id, sum(fast) as fast_votes, max(length) as longest_run from runs group by annotator_id`)
 	);
 	return new Map(rows.map((r) => [String(r.annotator_id), { fastVotes: int(r.fast_votes), longestRun: int(r.longest_run) }]));
 }

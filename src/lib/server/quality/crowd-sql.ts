@@ -25,44 +25,46 @@ export async function judgmentMark(db: DbOrTx, personaId: string): Promise<Judgm
 	};
 }
 
-/** Nominal codes of the four answers (α nominal, raw agreement). */
-export const NOMINAL_CODES = { a: 0, b: 1, tie: 2, both_off_persona: 3 } as const;
-
 /**
  * Units (pairs without a known answer) grouped by domain, week and the
- * multiset of their values: at a million judgments a few hundred rows come
+ * multiset of their values: at a million judgments a few thousand rows come
  * back instead of 350,000 arrays. `nominal` codes the four answers;
  * `ordinal` is the signed strength (a: +s, b: −s, tie: 0) with off-persona
  * left out as missing. A pair's week is the Monday (UTC) of its first vote.
  */
 export type UnitGroup = { domain: string; week: string; nominal: number[]; ordinal: number[]; units: number; judgments: number };
 
+/** The signed strengths an ordinal unit can hold, in the order the count columns come back. */
+const SCALE = [-4, -3, -2, -1, 0, 1, 2, 3, 4] as const;
+
+/**
+ * Each pair's values as counts per answer and per signed strength (hash
+ * aggregates, no sorting), then the pairs grouped by those counts.
+ */
 export async function unitGroups(db: DbOrTx, personaId: string): Promise<UnitGroup[]> {
+	const signed = sql`case j.choice when 'a' then j.strength when 'b' then -j.strength when 'tie' then 0 end`;
+	const perValue = SCALE.map((value) => sql`count(*) filter (where ${signed} = ${value}::int) as ${sql.raw(`s${value + 4}`)}`);
 	const rows = rowsOf<Record<string, unknown>>(
 		await db.execute(sql`
 			with units as (
-				select j.pair_id,
-					count(*) as n,
-					min(j.created_at) as first_at,
-					string_agg((case j.choice when 'a' then 0 when 'b' then 1 when 'tie' then 2 else 3 end)::text, ',' order by j.choice) as nominal,
-					coalesce(string_agg((case j.choice when 'a' then j.strength when 'b' then -j.strength else 0 end)::text, ','
-						order by case j.choice when 'a' then j.strength when 'b' then -j.strength else 0 end)
-						filter (where j.choice <> 'both_off_persona'), '') as ordinal
-				from judgment j join pair p on p.id = j.pair_id
+				select pr.domain, min(j.created_at) as first_at, count(*) as n,
+					count(*) filter (where j.choice = 'a') as na, count(*) filter (where j.choice = 'b') as nb,
+					count(*) filter (where j.choice = 'tie') as nt, count(*) filter (where j.choice = 'both_off_persona') as no,
+					${sql.join(perValue, sql`, `)}
+				from judgment j join pair p on p.id = j.pair_id join prompt pr on pr.id = p.prompt_id
 				where p.persona_id = ${personaId} and p.known_answer is null
-				group by j.pair_id
+				group by j.pair_id, pr.domain
 			)
-			select pr.domain, to_char(date_trunc('week', u.first_at at time zone 'UTC'), 'YYYY-MM-DD') as week,
-				u.nominal, u.ordinal, count(*) as units, sum(u.n) as judgments
-			from units u join pair p on p.id = u.pair_id join prompt pr on pr.id = p.prompt_id
-			group by 1, 2, 3, 4`)
+			select domain, to_char(date_trunc('week', first_at at time zone 'UTC'), 'YYYY-MM-DD') as week,
+				na, nb, nt, no, ${sql.raw(SCALE.map((v) => `s${v + 4}`).join(', '))}, count(*) as units, sum(n) as judgments
+			from units group by 1, 2, 3, 4, 5, 6, ${sql.raw(SCALE.map((v) => `s${v + 4}`).join(', '))}`)
 	);
-	const codes = (text: unknown) => (text ? String(text).split(',').map(Number) : []);
+	const repeat = (value: number, times: unknown) => Array<number>(int(times)).fill(value);
 	return rows.map((r) => ({
 		domain: String(r.domain),
 		week: String(r.week),
-		nominal: codes(r.nominal),
-		ordinal: codes(r.ordinal),
+		nominal: [...repeat(0, r.na), ...repeat(1, r.nb), ...repeat(2, r.nt), ...repeat(3, r.no)],
+		ordinal: SCALE.flatMap((value) => repeat(value, r[`s${value + 4}`])),
 		units: int(r.units),
 		judgments: int(r.judgments)
 	}));

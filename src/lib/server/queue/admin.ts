@@ -3,8 +3,11 @@ import * as audit from '../audit';
 import { rowsOf, type Db } from '../db';
 import { reclaimExpired } from './lease';
 
+/** Regular pairs only; checks are counted apart (they have no overlap to fill). */
 export type QueueStats = {
 	pairs: number;
+	/** gold checks: handed to every annotator once, outside the counts above */
+	checks: number;
 	/** still need someone: judgments + leases below overlap */
 	open: number;
 	/** someone holds a lease on it right now */
@@ -19,10 +22,11 @@ export type QueueStats = {
 export async function queueStats(db: Db, personaId: string): Promise<QueueStats> {
 	const [pairs] = rowsOf<Record<string, number>>(
 		await db.execute(sql`
-			select count(*)::int as pairs,
-				count(*) filter (where judgment_count + lease_count < overlap)::int as open,
+			select count(*) filter (where known_answer is null)::int as pairs,
+				count(*) filter (where known_answer is not null)::int as checks,
+				count(*) filter (where known_answer is null and judgment_count + lease_count < overlap)::int as open,
 				count(*) filter (where lease_count > 0)::int as leased,
-				count(*) filter (where judgment_count >= overlap)::int as done,
+				count(*) filter (where known_answer is null and judgment_count >= overlap)::int as done,
 				coalesce(sum(judgment_count), 0)::int as judgments
 			from pair where persona_id = ${personaId}`)
 	);
@@ -34,6 +38,7 @@ export async function queueStats(db: Db, personaId: string): Promise<QueueStats>
 	);
 	return {
 		pairs: Number(pairs?.pairs ?? 0),
+		checks: Number(pairs?.checks ?? 0),
 		open: Number(pairs?.open ?? 0),
 		leased: Number(pairs?.leased ?? 0),
 		done: Number(pairs?.done ?? 0),
@@ -113,9 +118,9 @@ export async function releaseAnnotatorLeases(db: Db, annotatorId: string, person
 			), freed as (
 				update pair set lease_count = pair.lease_count - g.n
 				from (select pair_id, count(*)::int as n from gone group by pair_id) g
-				where pair.id = g.pair_id returning g.n
+				where pair.id = g.pair_id and pair.known_answer is null
 			)
-			select coalesce(sum(n), 0)::int as released from freed`);
+			select count(*)::int as released from gone`);
 		const released = Number(rowsOf<{ released: number }>(result)[0]?.released ?? 0);
 		await audit.record(tx, {
 			actorId: actor.id,

@@ -12,11 +12,12 @@ export { viewPair, type PairView, type ShownCandidate } from './view';
 /** The current pair plus one prefetched, so the next one paints without a round trip. */
 export const PAIRS_IN_HAND = 2;
 
-export type QueueSettings = { leaseMinutes: number };
+/** `checkEvery`: one new hand-out in this many (on average) is a gold check; 0 or absent = none (quality/settings.ts). */
+export type QueueSettings = { leaseMinutes: number; checkEvery?: number };
 
 /** What the ranking page shows: the pairs in hand (held ones first, so a reload changes nothing). */
 export async function pairsInHand(db: Db, annotatorId: string, personaId: string, settings: QueueSettings): Promise<PairView[]> {
-	const pairs = await handOut(db, annotatorId, personaId, PAIRS_IN_HAND, settings.leaseMinutes);
+	const pairs = await handOut(db, annotatorId, personaId, PAIRS_IN_HAND, settings.leaseMinutes, settings.checkEvery ?? 0);
 	return pairs.map(viewPair);
 }
 
@@ -39,7 +40,7 @@ export async function submitAndNext(
 				select * from rank_submit_and_hand_out(${annotatorId}::uuid, ${personaId}::uuid, ${input.clientId}::uuid,
 					${input.pairId}::uuid, ${input.preferred}::text, ${input.strength ?? null}::integer,
 					${input.rationale ?? null}::text, ${input.durationMs ?? null}::integer, ${PAIRS_IN_HAND}::integer,
-					${settings.leaseMinutes}::integer)`)
+					${settings.leaseMinutes}::integer, ${settings.checkEvery ?? 0}::integer)`)
 		);
 	} catch (error) {
 		throw domainError(error);

@@ -93,7 +93,7 @@ export type UndoResult = { pairId: string; already: boolean };
  * the vote becomes a lease again, so the same pair comes straight back to them.
  * Safe to retry: the undo is remembered by client id, so asking again after a
  * lost answer succeeds with `already`; someone else's judgment, or one past
- * the window, is refused.
+ * the window, is refused. A check's judgment moves no counter (it has none).
  */
 export async function undoJudgment(
 	db: Db,
@@ -123,7 +123,8 @@ export async function undoJudgment(
 		}
 		await tx.insert(judgmentUndo).values({ clientId, annotatorId, pairId: gone.pairId });
 		await tx.execute(sql`
-			update pair set judgment_count = judgment_count - 1, lease_count = lease_count + 1 where id = ${gone.pairId}`);
+			update pair set judgment_count = judgment_count - 1, lease_count = lease_count + 1
+			where id = ${gone.pairId} and known_answer is null`);
 		await tx.execute(sql`
 			insert into lease (pair_id, annotator_id, left_candidate_id, expires_at)
 			values (${gone.pairId}, ${annotatorId}, ${gone.leftCandidateId}, now() + make_interval(mins => ${leaseMinutes}))`);

@@ -99,7 +99,7 @@ export async function createSamplingJob(
 				where p.persona_id = ${personaId}
 					${selection.domain ? sql`and p.domain = ${selection.domain}` : sql``}
 					${selection.search ? sql`and (p.messages -> -1 ->> 'content') ilike ${containsPattern(selection.search)}` : sql``}
-					${selection.withoutOpenPairs ? sql`and not exists (select 1 from pair x where x.prompt_id = p.id and x.judgment_count < x.overlap)` : sql``}
+					${selection.withoutOpenPairs ? sql`and not exists (select 1 from pair x where x.prompt_id = p.id and x.known_answer is null and x.judgment_count < x.overlap)` : sql``}
 				order by p.created_at, p.id
 				limit ${selection.limit}
 			)

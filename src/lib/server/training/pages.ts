@@ -3,7 +3,7 @@ import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { TrainingConfig } from '../config';
 import type { DbOrTx } from '../db';
-import { modelVersion, persona } from '../db/schema';
+import { modelKinds, modelVersion, persona } from '../db/schema';
 import { FieldError, NotFoundError } from '../errors';
 import { rejectForm, type FieldErrors } from '../forms';
 import { orNotFound } from '../not-found';
@@ -123,7 +123,7 @@ export function deliveryView({ payload: _payload, dedupeKey: _dedupeKey, ...row 
 
 // ── model lineage ───────────────────────────────────────────────────────────
 
-export type ModelOwner = { kind: 'endpoint' | 'demo_pool'; persona: { slug: string; name: string } };
+export type ModelOwner = { kind: (typeof modelKinds)[number]; persona: { slug: string; name: string } };
 
 /** The model version a route's `[id]` names, with its persona; anything else is a 404. */
 export async function modelOr404(db: DbOrTx, id: string): Promise<ModelOwner> {

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import * as runtime from '$lib/server/runtime';
 import * as queueAdmin from '$lib/server/queue/admin';
+import * as queueChecks from '$lib/server/queue/checks';
+import * as goldChecks from '$lib/server/gold/checks';
+import { FieldError } from '$lib/server/errors';
 import { listPersonas } from '$lib/server/personas/find';
 import { personaFromUrl } from '$lib/server/personas/from-url';
 import { requireRole } from '$lib/server/auth/guard';
@@ -19,6 +22,7 @@ export const load: PageServerLoad = async (event) => {
 		stats: await queueAdmin.queueStats(db, persona.id),
 		annotators: await queueAdmin.annotatorProgress(db, persona.id),
 		recent: await queueAdmin.recentJudgments(db, persona.id),
+		checks: await queueChecks.listChecks(db, persona.id),
 		leaseMinutes: runtime.config().leaseMinutes
 	};
 };
@@ -38,5 +42,16 @@ export const actions: Actions = {
 	reclaim: async (event) => {
 		const me = requireRole(event, 'admin');
 		return { reclaimed: await queueAdmin.reclaimAllExpired(runtime.db(), { id: me.id, ip: event.getClientAddress() }) };
+	},
+	/** Approved gold edits from before checks existed (or while the setting was off) become checks. */
+	backfillChecks: async (event) => {
+		const me = requireRole(event, 'admin');
+		const persona = await personaFromUrl(event.url);
+		try {
+			return { backfilled: await goldChecks.backfillGoldEditChecks(runtime.db(), persona.id, { id: me.id, ip: event.getClientAddress() }) };
+		} catch (error) {
+			if (error instanceof FieldError) return rejectForm(400, { [error.field]: error.message }, {});
+			throw error;
+		}
 	}
 };

@@ -17,7 +17,7 @@ export const POST: RequestHandler = async (event) => {
 	return answer(async () => {
 		const body = await parseJson(event, bodySchema);
 		const { me, db, persona, leaseMinutes } = await rankContext(event, body.persona);
-		const { result, pairs } = await queue.submitAndNext(db, me.id, persona.id, body.judgment, { leaseMinutes });
+		const { result, pairs } = await queue.submitAndNext(db, me.id, persona.id, body.judgment, { leaseMinutes, checkEvery: persona.checkEvery });
 		return { status: result.status, judgmentId: result.judgmentId, pairs };
 	});
 };

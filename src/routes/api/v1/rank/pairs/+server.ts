@@ -10,7 +10,7 @@ export const GET: RequestHandler = async (event) => {
 	return answer(async () => {
 		const { me, db, persona, leaseMinutes } = await rankContext(event, event.url.searchParams.get('persona'));
 		return {
-			pairs: await queue.pairsInHand(db, me.id, persona.id, { leaseMinutes }),
+			pairs: await queue.pairsInHand(db, me.id, persona.id, { leaseMinutes, checkEvery: persona.checkEvery }),
 			progress: await queue.progressOf(db, me.id, persona.id)
 		};
 	});

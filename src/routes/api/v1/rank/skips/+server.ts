@@ -15,6 +15,6 @@ export const POST: RequestHandler = async (event) => {
 		const body = await parseJson(event, bodySchema);
 		const { me, db, persona, leaseMinutes } = await rankContext(event, body.persona);
 		await queue.skipPair(db, me.id, body.pairId);
-		return { pairs: await queue.pairsInHand(db, me.id, persona.id, { leaseMinutes }) };
+		return { pairs: await queue.pairsInHand(db, me.id, persona.id, { leaseMinutes, checkEvery: persona.checkEvery }) };
 	});
 };

@@ -19,7 +19,7 @@ export const POST: RequestHandler = async (event) => {
 		const body = await parseJson(event, bodySchema);
 		const { me, db, persona, leaseMinutes, undoSeconds } = await rankContext(event, body.persona);
 		const back = await queue.undoJudgment(db, me.id, body.clientId, undoSeconds, leaseMinutes);
-		const pairs = await queue.pairsInHand(db, me.id, persona.id, { leaseMinutes });
+		const pairs = await queue.pairsInHand(db, me.id, persona.id, { leaseMinutes, checkEvery: persona.checkEvery });
 		return {
 			undone: true,
 			already: back.already,
