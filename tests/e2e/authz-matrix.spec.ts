@@ -116,6 +116,13 @@ const rules: Record<string, RouteRule> = {
 		actions: { password: { expect: signedIn } }
 	},
 	'/admin': { path: () => '/admin', page: adminOnly },
+	'/admin/quality': {
+		path: () => '/admin/quality',
+		page: adminOnly,
+		// An empty settings form is the defaults, saved again (idempotent); a refresh joins any pending one.
+		actions: { refresh: { expect: adminOnly }, settings: { expect: adminOnly } }
+	},
+	'/admin/quality/annotators/[id]': { path: () => `/admin/quality/annotators/${NO_SUCH_JOB}`, page: adminOnlyMissing },
 	'/admin/users': {
 		path: () => '/admin/users',
 		page: adminOnly,

@@ -102,6 +102,16 @@ const entries: Record<string, Entry> = {
 	'POST /admin/users/[id] ?/disable': { as: 'admin', path: (w) => `/admin/users/${w.userId}?/disable`, form: () => ({}) },
 	'POST /admin/users/[id] ?/enable': { as: 'admin', path: (w) => `/admin/users/${w.userId}?/enable`, form: () => ({}) },
 	'POST /admin/queue ?/release': { as: 'admin', path: () => '/admin/queue?/release', form: (w) => ({ annotatorId: w.annotatorId }) },
+	// No fields: only the malformed bodies reach it, and each is refused before the action runs.
+	'POST /admin/quality ?/refresh': { as: 'admin', path: (w) => `/admin/quality?persona=${w.persona}&/refresh`, form: () => ({}) },
+	'POST /admin/quality ?/settings': {
+		as: 'admin',
+		path: (w) => `/admin/quality?persona=${w.persona}&/settings`,
+		form: () => ({
+			checkEvery: '20', significance: '0.01', minVotes: '30', minCheckAnswers: '10', minCheckAccuracy: '0.7', minAgreement: '0.5',
+			maxWordsPerSecond: '20', maxFastShare: '0.2', maxRun: '15', maxRateDeviation: '0.25', maxSameStrengthShare: '0.95', goldEditChecks: 'on'
+		})
+	},
 	'POST /admin/queue ?/reclaim': { as: 'admin', path: () => '/admin/queue?/reclaim', form: () => ({}) },
 	'POST /admin/queue ?/backfillChecks': { as: 'admin', path: () => '/admin/queue?/backfillChecks', form: () => ({}) },
 	'POST /admin/queue/pairs/[id] ?/mark': { as: 'admin', path: (w) => `/admin/queue/pairs/${w.pair.pairId}?/mark`, form: () => ({ knownAnswer: 'a' }) },

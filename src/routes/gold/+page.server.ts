@@ -1,7 +1,8 @@
-import { error, redirect } from '@sveltejs/kit';
+import { error } from '@sveltejs/kit';
 import { z } from 'zod';
 import * as runtime from '$lib/server/runtime';
 import * as lists from '$lib/server/gold/lists';
+import { queryDefaults, redirectPastTheEnd } from '$lib/server/listing';
 import { ConflictError, NotFoundError } from '$lib/server/errors';
 import { formValues, rejectForm } from '$lib/server/forms';
 import { requireRole, requireUser } from '$lib/server/auth/guard';
@@ -17,12 +18,8 @@ export const load: PageServerLoad = async (event) => {
 	// The gallery shows approved examples only, whatever the link says.
 	const query = { ...galleryQuerySchema.parse(event.url.searchParams), status: 'approved' as const };
 	const { rows, total } = await lists.listGold(db, query);
-	if (rows.length === 0 && total > 0) {
-		const target = new URL(event.url);
-		target.searchParams.set('page', String(Math.ceil(total / query.pageSize)));
-		redirect(303, target.pathname + target.search);
-	}
-	return { query, defaults, rows, total, canPin: me.role === 'admin', ...(await lists.goldFacets(db)) };
+	redirectPastTheEnd(event.url, { rows: rows.length, total, pageSize: query.pageSize });
+	return { query, defaults: queryDefaults(galleryQuerySchema), rows, total, canPin: me.role === 'admin', ...(await lists.goldFacets(db)) };
 };
 
 async function setPinned(event: RequestEvent, pinned: boolean) {

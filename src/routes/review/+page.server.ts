@@ -1,6 +1,6 @@
-import { redirect } from '@sveltejs/kit';
 import * as runtime from '$lib/server/runtime';
 import * as lists from '$lib/server/gold/lists';
+import { queryDefaults, redirectPastTheEnd } from '$lib/server/listing';
 import { requireRole } from '$lib/server/auth/guard';
 import type { PageServerLoad } from './$types';
 
@@ -13,11 +13,6 @@ export const load: PageServerLoad = async (event) => {
 	const db = runtime.db();
 	const query = reviewQuerySchema.parse(event.url.searchParams);
 	const { rows, total } = await lists.listGold(db, query);
-	// A stale link (rows reviewed meanwhile) lands on its last page rather than an empty one.
-	if (rows.length === 0 && total > 0) {
-		const target = new URL(event.url);
-		target.searchParams.set('page', String(Math.ceil(total / query.pageSize)));
-		redirect(303, target.pathname + target.search);
-	}
-	return { query, defaults, statuses: lists.goldStatusFilters, rows, total, ...(await lists.goldFacets(db)) };
+	redirectPastTheEnd(event.url, { rows: rows.length, total, pageSize: query.pageSize });
+	return { query, defaults: queryDefaults(reviewQuerySchema), statuses: lists.goldStatusFilters, rows, total, ...(await lists.goldFacets(db)) };
 };

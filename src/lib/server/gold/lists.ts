@@ -1,12 +1,11 @@
 import { and, asc, desc, eq, gte, ilike, isNotNull, lt, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
-import { text } from '../text';
 import * as audit from '../audit';
 import type { Db, DbOrTx } from '../db';
 import { goldExample, goldStatuses, prompt, user, type ChatMessage } from '../db/schema';
 import { ConflictError, NotFoundError } from '../errors';
-import { containsPattern, pagingFields } from '../listing';
+import { containsPattern, tableQuerySchema, tagFilter } from '../listing';
 
 export const goldSortColumns = ['updated', 'created', 'domain', 'status'] as const;
 export const goldStatusFilters = [...goldStatuses, 'any'] as const;
@@ -16,30 +15,22 @@ export type GoldSort = (typeof goldSortColumns)[number];
 export type GoldStatusFilter = (typeof goldStatusFilters)[number];
 
 /**
- * A gold table's state as it travels in the URL. Every field falls back to a
- * default instead of failing: a hand-edited or stale link still shows a table.
- * The review queue and the gallery differ only in their defaults.
+ * A gold table's state as it travels in the URL (listing.ts: bad values fall
+ * back to defaults). The review queue and the gallery differ only in their defaults.
  */
 export function goldQuerySchemaFor(defaults: { status: GoldStatusFilter; dir: 'asc' | 'desc' }) {
-	return z.preprocess(
-		(input) => (input instanceof URLSearchParams ? Object.fromEntries(input) : input && typeof input === 'object' ? input : {}),
-		z.object({
-			q: text()
-				.transform((value) => value.trim().slice(0, 200))
-				.catch(''),
+	return tableQuerySchema({
+		sorts: goldSortColumns,
+		sort: 'updated',
+		dir: defaults.dir,
+		filters: {
 			status: z.enum(goldStatusFilters).catch(defaults.status),
 			author: z.uuid().optional().catch(undefined),
-			domain: text()
-				.regex(/^[a-z][a-z0-9_-]*$/)
-				.optional()
-				.catch(undefined),
+			domain: tagFilter(),
 			from: z.iso.date().optional().catch(undefined),
-			to: z.iso.date().optional().catch(undefined),
-			sort: z.enum(goldSortColumns).catch('updated'),
-			...pagingFields,
-			dir: z.enum(['asc', 'desc']).catch(defaults.dir)
-		})
-	);
+			to: z.iso.date().optional().catch(undefined)
+		}
+	});
 }
 
 export const goldQuerySchema = goldQuerySchemaFor({ status: 'any', dir: 'desc' });
@@ -161,4 +152,10 @@ export async function pinnedExamples(db: DbOrTx, personaId: string, limit = 5): 
 		.where(and(eq(prompt.personaId, personaId), eq(goldExample.status, 'approved'), isNotNull(goldExample.pinnedAt)))
 		.orderBy(desc(goldExample.pinnedAt), asc(goldExample.id))
 		.limit(limit);
+}
+
+/** Gold examples submitted and waiting for a reviewer's decision: the admin home's attention list. */
+export async function countReviewsWaiting(db: DbOrTx): Promise<number> {
+	const [row] = await db.select({ waiting: sql<number>`count(*)`.mapWith(Number) }).from(goldExample).where(eq(goldExample.status, 'submitted'));
+	return row?.waiting ?? 0;
 }

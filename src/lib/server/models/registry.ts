@@ -220,3 +220,21 @@ export async function testConnection(db: DbOrTx, id: string, options: { timeoutM
 		throw error;
 	}
 }
+
+export type ModelListing = Pick<ModelVersion, 'id' | 'name' | 'kind' | 'status' | 'model'> & { persona: string };
+
+/** Every persona's model versions, for the admin home: by persona, newest first. */
+export function listAllModels(db: DbOrTx): Promise<ModelListing[]> {
+	return db
+		.select({
+			id: modelVersion.id,
+			name: modelVersion.name,
+			kind: modelVersion.kind,
+			status: modelVersion.status,
+			model: modelVersion.model,
+			persona: persona.name
+		})
+		.from(modelVersion)
+		.innerJoin(persona, eq(persona.id, modelVersion.personaId))
+		.orderBy(asc(persona.name), desc(modelVersion.createdAt));
+}

@@ -1,35 +1,17 @@
 import { and, asc, desc, eq, ilike, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
-import { z } from 'zod';
-import { text } from '../text';
 import type { DbOrTx } from '../db';
 import { prompt } from '../db/schema';
-import { containsPattern, pagingFields } from '../listing';
+import type { z } from 'zod';
+import { containsPattern, tableQuerySchema, tagFilter } from '../listing';
 
 export const promptSortColumns = ['createdAt', 'domain'] as const;
 export { pageSizes } from '../listing';
 
 export type PromptSort = (typeof promptSortColumns)[number];
 
-/**
- * The admin table's state as it travels in the URL. Every field falls back to
- * its default instead of failing: a hand-edited or stale link still shows a
- * table, never an error page.
- */
-export const promptQuerySchema = z.preprocess(
-	(input) => (input instanceof URLSearchParams ? Object.fromEntries(input) : input && typeof input === 'object' ? input : {}),
-	z.object({
-		q: text()
-			.transform((value) => value.trim().slice(0, 200))
-			.catch(''),
-		domain: text()
-			.regex(/^[a-z][a-z0-9_-]*$/)
-			.optional()
-			.catch(undefined),
-		sort: z.enum(promptSortColumns).catch('createdAt'),
-		...pagingFields
-	})
-);
+/** The admin table's state as it travels in the URL (listing.ts: bad values fall back to defaults). */
+export const promptQuerySchema = tableQuerySchema({ sorts: promptSortColumns, sort: 'createdAt', filters: { domain: tagFilter() } });
 export type PromptQuery = z.infer<typeof promptQuerySchema>;
 
 export type PromptRow = {

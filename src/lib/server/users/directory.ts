@@ -1,10 +1,9 @@
 import { and, asc, desc, eq, gt, ilike, isNotNull, isNull, or, sql, type SQL } from 'drizzle-orm';
 import { alias, type PgColumn } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
-import { text } from '../text';
 import type { DbOrTx } from '../db';
 import { auditEvent, roles, session, user, type Role } from '../db/schema';
-import { containsPattern, pagingFields } from '../listing';
+import { containsPattern, tableQuerySchema } from '../listing';
 
 export const userSortColumns = ['email', 'displayName', 'role', 'status', 'createdAt'] as const;
 export const userStatuses = ['active', 'disabled'] as const;
@@ -13,23 +12,12 @@ export { pageSizes } from '../listing';
 export type UserSort = (typeof userSortColumns)[number];
 export type UserStatus = (typeof userStatuses)[number];
 
-/**
- * The admin table's state as it travels in the URL. Every field falls back to
- * its default instead of failing: a hand-edited or stale link still shows a
- * table, never an error page.
- */
-export const userQuerySchema = z.preprocess(
-	(input) => (input instanceof URLSearchParams ? Object.fromEntries(input) : input && typeof input === 'object' ? input : {}),
-	z.object({
-		q: text()
-			.transform((value) => value.trim().slice(0, 200))
-			.catch(''),
-		role: z.enum(roles).optional().catch(undefined),
-		status: z.enum(userStatuses).optional().catch(undefined),
-		sort: z.enum(userSortColumns).catch('createdAt'),
-		...pagingFields
-	})
-);
+/** The admin table's state as it travels in the URL (listing.ts: bad values fall back to defaults). */
+export const userQuerySchema = tableQuerySchema({
+	sorts: userSortColumns,
+	sort: 'createdAt',
+	filters: { role: z.enum(roles).optional().catch(undefined), status: z.enum(userStatuses).optional().catch(undefined) }
+});
 export type UserQuery = z.infer<typeof userQuerySchema>;
 
 export type UserRow = {

@@ -1,4 +1,4 @@
-import { fail, redirect, type RequestEvent } from '@sveltejs/kit';
+import { fail, type RequestEvent } from '@sveltejs/kit';
 import { z } from 'zod';
 import * as runtime from '$lib/server/runtime';
 import * as promptImport from '$lib/server/imports/prompts';
@@ -9,6 +9,7 @@ import { listPersonas } from '$lib/server/personas/find';
 import { personaFromUrl } from '$lib/server/personas/from-url';
 import { requireRole } from '$lib/server/auth/guard';
 import { rejectForm } from '$lib/server/forms';
+import { queryDefaults, redirectPastTheEnd } from '$lib/server/listing';
 import type { Actions, PageServerLoad } from './$types';
 
 // A browser sends an unnamed, empty part when no file was chosen.
@@ -34,13 +35,9 @@ export const load: PageServerLoad = async (event) => {
 	const persona = await personaFromUrl(event.url);
 	const query = prompts.promptQuerySchema.parse(event.url.searchParams);
 	const { rows, total } = await prompts.listPrompts(db, persona.id, query);
-	// A stale link (rows removed, filter narrowed) lands on its last page rather than an empty one.
-	if (rows.length === 0 && total > 0) {
-		const target = new URL(event.url);
-		target.searchParams.set('page', String(Math.ceil(total / query.pageSize)));
-		redirect(303, target.pathname + target.search);
-	}
+	redirectPastTheEnd(event.url, { rows: rows.length, total, pageSize: query.pageSize });
 	return {
+		defaults: queryDefaults(prompts.promptQuerySchema),
 		persona: { slug: persona.slug, name: persona.name },
 		personas: await listPersonas(db),
 		domains: await prompts.listDomains(db, persona.id),

@@ -1,4 +1,4 @@
-import { redirect, type RequestEvent } from '@sveltejs/kit';
+import type { RequestEvent } from '@sveltejs/kit';
 import { z } from 'zod';
 import * as runtime from '$lib/server/runtime';
 import * as accounts from '$lib/server/users/accounts';
@@ -7,6 +7,7 @@ import * as invites from '$lib/server/users/invites';
 import { requireRole } from '$lib/server/auth/guard';
 import { FieldError, NotFoundError } from '$lib/server/errors';
 import { formValues, rejectForm } from '$lib/server/forms';
+import { queryDefaults, redirectPastTheEnd } from '$lib/server/listing';
 import type { Actions, PageServerLoad } from './$types';
 
 const revokeSchema = z.object({ inviteId: z.guid('That invite link is not valid.') });
@@ -20,13 +21,8 @@ export const load: PageServerLoad = async (event) => {
 	const query = directory.userQuerySchema.parse(event.url.searchParams);
 	const db = runtime.db();
 	const { rows, total } = await directory.listUsers(db, query);
-	// A stale link (rows removed, filter narrowed) lands on its last page rather than an empty one.
-	if (rows.length === 0 && total > 0) {
-		const target = new URL(event.url);
-		target.searchParams.set('page', String(Math.ceil(total / query.pageSize)));
-		redirect(303, target.pathname + target.search);
-	}
-	return { query, rows, total, invites: await invites.listOpenInvites(db) };
+	redirectPastTheEnd(event.url, { rows: rows.length, total, pageSize: query.pageSize });
+	return { query, defaults: queryDefaults(directory.userQuerySchema), rows, total, invites: await invites.listOpenInvites(db) };
 };
 
 export const actions: Actions = {
