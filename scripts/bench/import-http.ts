@@ -12,54 +12,16 @@
  * resident memory (VmHWM) before and after. It then sends the same file to a
  * server started without BODY_SIZE_LIMIT and prints what that one answers.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { mib, postgresReachable, scratchPostgres, writePromptFile } from './prompt-files';
+import { signIn, startBuild } from './production-server';
 
 const lines = Number(process.env.BENCH_LINES ?? 500_000);
 const targets = (process.env.BENCH_TARGETS ?? 'postgres,pglite').split(',');
-
-type Server = { origin: string; child: ChildProcess; stop(): Promise<void> };
-
-async function freePort(): Promise<number> {
-	return new Promise((resolve) => {
-		const probe = createServer().listen(0, '127.0.0.1', () => {
-			const { port } = probe.address() as { port: number };
-			probe.close(() => resolve(port));
-		});
-	});
-}
-
-/** `node build` as the README's production command runs it, plus the database and a port. */
-async function startBuild(env: Record<string, string>): Promise<Server> {
-	const port = await freePort();
-	const origin = `http://127.0.0.1:${port}`;
-	const child = spawn(process.execPath, ['build'], {
-		env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), ORIGIN: origin, DEMO_WORKSPACE: 'on', LOG_LEVEL: 'warn', ...env },
-		stdio: ['ignore', 'ignore', 'inherit']
-	});
-	for (let tries = 0; !(await fetch(`${origin}/healthz`).then((r) => r.ok, () => false)); tries++) {
-		if (tries > 600 || child.exitCode !== null) throw new Error('the production build did not start (did you run npm run build?)');
-		await new Promise((resolve) => setTimeout(resolve, 100));
-	}
-	return { origin, child, stop: () => new Promise((resolve) => (child.exitCode !== null ? resolve() : (child.once('exit', () => resolve()), child.kill('SIGTERM')))) };
-}
-
-async function signIn(origin: string): Promise<string> {
-	const response = await fetch(`${origin}/login`, {
-		method: 'POST',
-		redirect: 'manual',
-		headers: { origin, 'content-type': 'application/x-www-form-urlencoded' },
-		body: new URLSearchParams({ email: 'admin@example.com', password: 'demo-admin-pass' })
-	});
-	const cookie = response.headers.get('set-cookie')?.match(/session=[^;]+/)?.[0];
-	if (!cookie) throw new Error(`sign-in answered ${response.status}`);
-	return cookie;
-}
 
 /** The server's peak resident memory so far, from /proc (Linux). */
 function peakRssMiB(child: ChildProcess): number {

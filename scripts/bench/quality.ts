@@ -18,7 +18,10 @@
  * refresh job's work), the scheduler's look at one persona (`judgmentMark`),
  * and what /admin/quality reads (`latestSnapshot`, one sorted page of 50
  * annotators, 90 days of history), each the median of five runs but the
- * snapshot (one run).
+ * snapshot (one run). Then, as a user waits for them: GET /admin/quality and
+ * GET /admin (the dashboard) from the production build (`npm run build`
+ * first) on the same database, signed in as the demo admin, with the job
+ * worker off so no refresh runs meanwhile; the median of five after one warm-up.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -31,6 +34,7 @@ import { computeSnapshot } from '../../src/lib/server/quality/compute';
 import { judgmentMark } from '../../src/lib/server/quality/crowd-sql';
 import { latestSnapshot, snapshotHistory } from '../../src/lib/server/quality/snapshots';
 import { createPersonaWithPairs, createUsers } from '../../tests/support/fixtures';
+import { signIn, startBuild } from './production-server';
 
 const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const judgments = Number(process.env.BENCH_JUDGMENTS ?? 1_000_000);
@@ -104,6 +108,27 @@ async function readQualityPage(db: Db, personaId: string): Promise<number> {
 }
 
 type Figures = { target: string; judgments: number; fixtureS: number; countMs: number; computeMs: number; markMs: number; pageMs: number };
+type HttpFigures = { qualityMs: number; dashboardMs: number };
+
+/** What an admin waits for: the two pages over HTTP from `node build` on the bench's database. */
+async function measureHttp(databaseEnv: Record<string, string>): Promise<HttpFigures> {
+	const server = await startBuild({ ...databaseEnv, JOBS_WORKER: 'off', BODY_SIZE_LIMIT: 'Infinity' });
+	try {
+		const cookie = await signIn(server.origin);
+		const page = (path: string, mustShow: string) => async () => {
+			const response = await fetch(`${server.origin}${path}`, { headers: { cookie } });
+			const html = await response.text();
+			if (response.status !== 200 || !html.includes(mustShow)) throw new Error(`${path} answered ${response.status} without "${mustShow}"`);
+		};
+		const quality = page('/admin/quality?persona=bench-quality', 'bench-annotator');
+		const dashboard = page('/admin', '<svg');
+		await quality();
+		await dashboard();
+		return { qualityMs: await medianOf(5, quality), dashboardMs: await medianOf(5, dashboard) };
+	} finally {
+		await server.stop();
+	}
+}
 
 async function measure(database: Database, target: string): Promise<Figures> {
 	const fixture = await timed(async () => {
@@ -134,7 +159,7 @@ async function measure(database: Database, target: string): Promise<Figures> {
 	};
 }
 
-async function onPostgres(): Promise<Figures> {
+async function onPostgres(): Promise<Figures & HttpFigures> {
 	const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
 	const name = `codelynn_bench_quality_${process.pid}`;
 	await admin.unsafe(`create database "${name}"`);
@@ -142,7 +167,8 @@ async function onPostgres(): Promise<Figures> {
 	const database = await openDatabase({ kind: 'postgres', url }, { poolSize: 4 });
 	try {
 		await migrateDatabase(database, { kind: 'postgres', url }, path.resolve('drizzle'));
-		return await measure(database, 'PostgreSQL 15');
+		const figures = await measure(database, 'PostgreSQL 15');
+		return { ...figures, ...(await measureHttp({ DATABASE_URL: url })) };
 	} finally {
 		await database.close();
 		await admin.unsafe(`drop database if exists "${name}" with (force)`);
@@ -150,24 +176,30 @@ async function onPostgres(): Promise<Figures> {
 	}
 }
 
-async function onPglite(): Promise<Figures> {
+async function onPglite(): Promise<Figures & HttpFigures> {
 	const dir = mkdtempSync(path.join(os.tmpdir(), 'codelynn-bench-quality-'));
-	const database = await openDatabase({ kind: 'pglite', dir });
 	try {
-		await migrateDatabase(database, { kind: 'pglite', dir }, path.resolve('drizzle'));
-		return await measure(database, 'PGlite (PostgreSQL 18)');
+		const database = await openDatabase({ kind: 'pglite', dir });
+		let figures: Figures;
+		try {
+			await migrateDatabase(database, { kind: 'pglite', dir }, path.resolve('drizzle'));
+			figures = await measure(database, 'PGlite (PostgreSQL 18)');
+		} finally {
+			// one process at a time opens a PGlite folder: the server gets it next
+			await database.close();
+		}
+		return { ...figures, ...(await measureHttp({ PGLITE_DIR: dir })) };
 	} finally {
-		await database.close();
 		rmSync(dir, { recursive: true, force: true });
 	}
 }
 
-const results: Figures[] = [];
+const results: Array<Figures & HttpFigures> = [];
 for (const target of targets) results.push(target === 'pglite' ? await onPglite() : await onPostgres());
 const ms = (value: number) => (value >= 1000 ? `${(value / 1000).toFixed(1)} s` : `${value.toFixed(1)} ms`);
-console.log('| database | judgments | `count(*)` (baseline) | /admin/quality reads | reads ÷ count | scheduler look | `computeSnapshot` |');
-console.log('| --- | --: | --: | --: | --: | --: | --: |');
+console.log('| database | judgments | `count(*)` (baseline) | /admin/quality reads | reads ÷ count | GET /admin/quality | GET /admin | scheduler look | `computeSnapshot` |');
+console.log('| --- | --: | --: | --: | --: | --: | --: | --: | --: |');
 for (const r of results)
 	console.log(
-		`| ${r.target} | ${r.judgments.toLocaleString('en')} | ${ms(r.countMs)} | ${ms(r.pageMs)} | ${(r.pageMs / r.countMs).toFixed(3)}× | ${ms(r.markMs)} | ${ms(r.computeMs)} |`
+		`| ${r.target} | ${r.judgments.toLocaleString('en')} | ${ms(r.countMs)} | ${ms(r.pageMs)} | ${(r.pageMs / r.countMs).toFixed(3)}× | ${ms(r.qualityMs)} | ${ms(r.dashboardMs)} | ${ms(r.markMs)} | ${ms(r.computeMs)} |`
 	);
