@@ -118,13 +118,14 @@ describe('marking checks from the pair page', () => {
 		expect(await thrownBy(() => pairActions.mark!(pairEvent(any!.id, annotator, { knownAnswer: 'a' })))).toMatchObject({ status: 403 });
 	});
 
-	it('shows the prompt, both replies and the votes so far', async () => {
+	it('shows the prompt, both replies, the votes so far and their majority', async () => {
 		const [judged] = await queue.pairsInHand(database.db, admin.id, personaId, { leaseMinutes: 20 });
 		await queue.submitJudgment(database.db, admin.id, { clientId: crypto.randomUUID(), pairId: judged!.pairId, preferred: 'tie' });
-		const data = (await pairLoad(pairEvent(judged!.pairId, admin))) as { pair: { a: { html: string }; b: { html: string }; votes: Array<{ choice: string }>; messages: unknown[] } };
+		const data = (await pairLoad(pairEvent(judged!.pairId, admin))) as { pair: { a: { html: string }; b: { html: string }; votes: Array<{ choice: string }>; messages: unknown[]; majority: unknown } };
 		expect(data.pair.messages.length).toBeGreaterThan(0);
 		expect(data.pair.a.html.length).toBeGreaterThan(0);
 		expect(data.pair.b.html.length).toBeGreaterThan(0);
 		expect(data.pair.votes.map((v) => v.choice)).toEqual(['tie']);
+		expect(data.pair.majority).toEqual({ votes: 1, majority: 'tie', agreeing: 1, share: 1 });
 	});
 });

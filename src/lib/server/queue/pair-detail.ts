@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { rowsOf, type Db } from '../db';
 import type { Choice } from '../db/schema';
 import { NotFoundError } from '../errors';
+import { majorityOf, type Majority } from '../quality/stats/majority';
 
 export type PairReply = { candidateId: string; text: string; source: string; model: string; modelKind: string };
 
@@ -28,6 +29,8 @@ export type PairDetail = {
 	a: PairReply;
 	b: PairReply;
 	votes: PairVote[];
+	/** The votes' majority (the unique most frequent answer) and the share agreeing with it. */
+	majority: Majority<Choice>;
 };
 
 function replyOf(row: Record<string, unknown>, side: 'a' | 'b'): PairReply {
@@ -62,6 +65,7 @@ export async function pairDetail(db: Db, pairId: string): Promise<PairDetail> {
 			where j.pair_id = ${pairId}
 			order by j.created_at, j.id`)
 	);
+	const choices = votes.map((v) => v.choice as Choice);
 	const messages = typeof row.messages === 'string' ? JSON.parse(row.messages) : row.messages;
 	return {
 		id: String(row.id),
@@ -81,6 +85,7 @@ export async function pairDetail(db: Db, pairId: string): Promise<PairDetail> {
 			durationMs: v.duration_ms == null ? null : Number(v.duration_ms),
 			rationale: (v.rationale as string | null) ?? null,
 			createdAt: new Date(v.created_at as string)
-		}))
+		})),
+		majority: majorityOf(choices)
 	};
 }

@@ -8,5 +8,6 @@ export { rawAgreement } from './agreement';
 export { flagAnnotator, type AnnotatorFigures, type CrowdRates } from './flags';
 export { bootstrapInterval, DEFAULT_REPLICATES, DEFAULT_SEED, type BootstrapOptions } from './bootstrap';
 export { longestRun, median, quantileSorted } from './describe';
+export { majorityOf, type Majority } from './majority';
 export { wilson, binomialTest } from './proportion';
 export { asTally, tallyUnits, type Units, type UnitTally, type UnitValues } from './tally';
