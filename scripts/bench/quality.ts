@@ -121,7 +121,7 @@ async function measureHttp(databaseEnv: Record<string, string>): Promise<HttpFig
 			if (response.status !== 200 || !html.includes(mustShow)) throw new Error(`${path} answered ${response.status} without "${mustShow}"`);
 		};
 		const quality = page('/admin/quality?persona=bench-quality', 'bench-annotator');
-		const dashboard = page('/admin', '<svg');
+		const dashboard = page('/admin?persona=bench-quality', '<svg');
 		await quality();
 		await dashboard();
 		return { qualityMs: await medianOf(5, quality), dashboardMs: await medianOf(5, dashboard) };
