@@ -1,5 +1,5 @@
 import { expect, test, type APIRequestContext, type Browser, type Locator, type Page } from '@playwright/test';
-import { BASE_URL, demo, findUser, signIn, submitOrFail, type Playwright } from './support/app';
+import { BASE_URL, demo, findUser, openHydrated, signIn, submitOrFail, type Playwright } from './support/app';
 
 type Opened = { page: Page; client: APIRequestContext; close(): Promise<void> };
 
@@ -146,7 +146,7 @@ test('disabling a user ends their open session at once', async ({ browser, playw
 test('changing a role ends their open session at once, and the next sign-in carries the new role', async ({ browser, playwright }) => {
 	const user = await makeSignedInUser(browser, playwright, admin.client, 'Soon Reviewer');
 	try {
-		await admin.page.goto(`/admin/users/${user.id}`);
+		await openHydrated(admin.page, `/admin/users/${user.id}`);
 		await admin.page.getByLabel('Role').selectOption('reviewer');
 		await admin.page.getByRole('button', { name: 'Change role' }).click();
 		await expect(admin.page.getByRole('status')).toHaveText(/^Role changed to reviewer/);

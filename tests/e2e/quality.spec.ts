@@ -1,5 +1,5 @@
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
-import { demo, signIn, submitOrFail, type Playwright } from './support/app';
+import { demo, openHydrated, signIn, submitOrFail, type Playwright } from './support/app';
 
 /*
  * The quality page and the admin dashboard in a real browser, at a desktop's
@@ -17,7 +17,7 @@ const widths = [
 test.describe.configure({ mode: 'serial' });
 
 async function signInInBrowser(page: Page): Promise<void> {
-	await page.goto('/login');
+	await openHydrated(page, '/login');
 	await page.getByLabel('Email').fill(demo.admin.email);
 	await page.getByLabel('Password').fill(demo.admin.password);
 	await page.keyboard.press('Enter');

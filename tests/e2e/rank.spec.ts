@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { demo, signIn, submitOrFail, type Playwright } from './support/app';
+import { demo, openHydrated, signIn, submitOrFail, type Playwright } from './support/app';
 
 // The annotator's loop in a real browser, keys only. Each test signs in a
 // fresh annotator (made by the demo admin), so the counts are theirs alone.
@@ -13,7 +13,7 @@ async function newAnnotator(playwright: Playwright): Promise<{ email: string; pa
 }
 
 async function signInInBrowser(page: Page, account: { email: string; password: string }): Promise<void> {
-	await page.goto('/login');
+	await openHydrated(page, '/login');
 	await page.getByLabel('Email').fill(account.email);
 	await page.getByLabel('Password').fill(account.password);
 	await page.keyboard.press('Enter');
@@ -39,7 +39,7 @@ async function press(page: Page, keys: string[]): Promise<void> {
 test('an annotator ranks five pairs with the keyboard only, and a reload in the middle loses nothing', async ({ page, playwright }) => {
 	const account = await newAnnotator(playwright);
 	await signInInBrowser(page, account);
-	await page.goto('/rank');
+	await openHydrated(page, '/rank');
 
 	const plan: Array<{ keys: string[]; chosen: 'left' | 'right' | null; strength: number | null }> = [
 		{ keys: ['a', '3'], chosen: 'left', strength: 3 },
@@ -87,7 +87,7 @@ test('an annotator ranks five pairs with the keyboard only, and a reload in the 
 test('a judgment made offline is kept, shown as waiting, and sent once the connection returns', async ({ page, context, playwright }) => {
 	const account = await newAnnotator(playwright);
 	await signInInBrowser(page, account);
-	await page.goto('/rank');
+	await openHydrated(page, '/rank');
 	const first = await shown(page);
 
 	await context.setOffline(true);
@@ -108,7 +108,7 @@ test('a judgment made offline is kept, shown as waiting, and sent once the conne
 test('undo brings the last pair back with its choice; skip moves on; ? shows the keys', async ({ page, playwright }) => {
 	const account = await newAnnotator(playwright);
 	await signInInBrowser(page, account);
-	await page.goto('/rank');
+	await openHydrated(page, '/rank');
 	const first = await shown(page);
 	await press(page, ['b', '2', 'Enter']);
 	await expect(page.getByTestId('stage')).not.toHaveAttribute('data-pair-id', first.pairId);
@@ -138,7 +138,7 @@ test('a judgment the server keeps failing is parked with its message, the next o
 	test.setTimeout(60_000);
 	const account = await newAnnotator(playwright);
 	await signInInBrowser(page, account);
-	await page.goto('/rank');
+	await openHydrated(page, '/rank');
 	const failing = await shown(page);
 	let failures = 0;
 	await page.route('**/api/v1/rank/judgments', async (route) => {
@@ -173,7 +173,7 @@ test('a parked judgment can be discarded: its pair comes back to be judged afres
 	test.setTimeout(60_000);
 	const account = await newAnnotator(playwright);
 	await signInInBrowser(page, account);
-	await page.goto('/rank');
+	await openHydrated(page, '/rank');
 	const failing = await shown(page);
 	await page.route('**/api/v1/rank/judgments', (route) =>
 		route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ message: 'Try again later.' }) })
@@ -197,7 +197,7 @@ test('a parked judgment can be discarded: its pair comes back to be judged afres
 test('an undo whose answer was lost can be asked again, and succeeds', async ({ page, playwright }) => {
 	const account = await newAnnotator(playwright);
 	await signInInBrowser(page, account);
-	await page.goto('/rank');
+	await openHydrated(page, '/rank');
 	const first = await shown(page);
 	await press(page, ['b', '4', 'Enter']);
 	await expect(page.getByTestId('progress-total')).toHaveText('1');

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { expect, type APIRequestContext, type APIResponse, type PlaywrightWorkerArgs } from '@playwright/test';
+import { expect, type APIRequestContext, type APIResponse, type Page, type PlaywrightWorkerArgs } from '@playwright/test';
 import ts from 'typescript';
 import { BASE_URL } from './server';
 
@@ -163,4 +163,14 @@ export async function openInvites(admin: APIRequestContext): Promise<InviteRow[]
 		const [email, role] = cellsOf(row);
 		return id && email ? [{ id, email, role: role ?? '' }] : [];
 	});
+}
+
+/**
+ * Opens a page and waits until its scripts have loaded and run: a form filled
+ * before hydration can be reset by it (a typed email cleared, a chosen option
+ * set back), which on a busy machine made specs type into a page that then
+ * forgot it.
+ */
+export async function openHydrated(page: Page, url: string): Promise<void> {
+	await page.goto(url, { waitUntil: 'networkidle' });
 }
