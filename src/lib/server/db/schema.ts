@@ -8,6 +8,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import {
 	type AnyPgColumn,
 	bigint,
+	boolean,
 	check,
 	doublePrecision,
 	foreignKey,
@@ -52,6 +53,8 @@ export const user = pgTable(
 		role: text('role', { enum: roles }).notNull(),
 		passwordHash: text('password_hash').notNull(),
 		disabledAt: at('disabled_at'),
+		/** Arena mode (live replies from two models, blind, and a vote): admins always, others when an admin trusts them. */
+		arenaAccess: boolean('arena_access').notNull().default(false),
 		passwordChangedAt: at('password_changed_at').notNull().defaultNow(),
 		createdAt: createdAt(),
 		updatedAt: updatedAt()
@@ -124,6 +127,8 @@ export const persona = pgTable(
 		defaultOverlap: smallint('default_overlap').notNull().default(3),
 		/** Check rate, flag thresholds and test levels (quality/settings.ts); empty means the defaults. */
 		qualitySettings: jsonb('quality_settings').$type<Record<string, unknown>>().notNull().default({}),
+		/** Round size, verdict policy, automatic rounds and promotion (evaluation/settings.ts); empty means the defaults. */
+		evaluationSettings: jsonb('evaluation_settings').$type<Record<string, unknown>>().notNull().default({}),
 		createdAt: createdAt(),
 		updatedAt: updatedAt()
 	},
@@ -269,6 +274,12 @@ export const pair = pgTable(
 		 * (they stay 0 while it is a check; queue/checks.ts).
 		 */
 		knownAnswer: text('known_answer', { enum: choices }),
+		/**
+		 * An evaluation pair: its votes measure models against each other (evaluation/)
+		 * and stay out of training datasets unless a definition asks for them.
+		 */
+		// No action (checked at the statement's end): a persona's deletion cascades to its rounds and its pairs together.
+		evaluationRoundId: uuid('evaluation_round_id').references((): AnyPgColumn => evaluationRound.id),
 		/** Judgments recorded; maintained with the judgment in one transaction. */
 		judgmentCount: smallint('judgment_count').notNull().default(0),
 		/** Leases outstanding (expired ones count until reclaimed, so the pair is never over-handed). */
@@ -290,7 +301,8 @@ export const pair = pgTable(
 		index('pair_open_idx')
 			.on(t.personaId, t.priority.desc(), t.createdAt, t.id)
 			.where(sql`${t.judgmentCount} + ${t.leaseCount} < ${t.overlap} and ${t.knownAnswer} is null`),
-		index('pair_check_idx').on(t.personaId).where(sql`${t.knownAnswer} is not null`)
+		index('pair_check_idx').on(t.personaId).where(sql`${t.knownAnswer} is not null`),
+		index('pair_evaluation_round_idx').on(t.evaluationRoundId).where(sql`${t.evaluationRoundId} is not null`)
 	]
 );
 
@@ -751,6 +763,8 @@ export const trainingRun = pgTable(
 		/** The exact create-run request sent (or that would be sent) to Kubeflow. */
 		request: jsonb('request').$type<Record<string, unknown>>(),
 		outputs: jsonb('outputs').$type<Record<string, unknown>>(),
+		/** What the run reported about itself once it succeeded (training/metrics-file.ts), or why nothing could be read. */
+		metrics: jsonb('metrics').$type<Record<string, unknown>>(),
 		error: text('error'),
 		/** One training chain (reward model, then PPO) of a dataset version: `<version id>#<n>`, n = 1 unless re-run. */
 		chainKey: text('chain_key').notNull(),
@@ -863,4 +877,69 @@ export const qualityAnnotator = pgTable(
 		flags: text('flags').array().notNull().default(sql`'{}'::text[]`)
 	},
 	(t) => [primaryKey({ columns: [t.snapshotId, t.annotatorId] }), index('quality_annotator_user_idx').on(t.annotatorId)]
+);
+
+// ── evaluation ──────────────────────────────────────────────────────────────
+
+/** Who started a round: an admin, the training chain on registering a candidate, or arena mode's live votes. */
+export const evaluationRoundSources = ['admin', 'chain', 'arena'] as const;
+/** Where a round's prompts came from (the page says which). */
+export const evaluationPromptSources = ['test_split', 'prompts', 'arena'] as const;
+
+/**
+ * A blind comparison of two or more model versions of a persona: pairs of
+ * their replies to the same prompts, judged in the ranking queue like any
+ * other pair (src/lib/server/evaluation/).
+ */
+export const evaluationRound = pgTable(
+	'evaluation_round',
+	{
+		id: id(),
+		personaId: uuid('persona_id')
+			.notNull()
+			.references(() => persona.id, { onDelete: 'cascade' }),
+		/** Round 1, 2, … within the persona. */
+		number: integer('number').notNull(),
+		source: text('source', { enum: evaluationRoundSources }).notNull(),
+		/** The model the round is about (its verdict), if one is: a new candidate, say. */
+		candidateModelVersionId: uuid('candidate_model_version_id').references(() => modelVersion.id, { onDelete: 'restrict' }),
+		/** The model the candidate is measured against: the persona's current model when the round started. */
+		baselineModelVersionId: uuid('baseline_model_version_id').references(() => modelVersion.id, { onDelete: 'restrict' }),
+		promptSource: text('prompt_source', { enum: evaluationPromptSources }).notNull(),
+		/** The dataset version whose test split the prompts came from (the one that trained the candidate). */
+		datasetVersionId: uuid('dataset_version_id').references(() => datasetVersion.id, { onDelete: 'restrict' }),
+		promptsRequested: integer('prompts_requested').notNull().default(0),
+		priority: integer('priority').notNull().default(0),
+		overlap: smallint('overlap').notNull().default(1),
+		temperature: doublePrecision('temperature'),
+		samplingJobId: uuid('sampling_job_id').references(() => job.id, { onDelete: 'set null' }),
+		createdBy: uuid('created_by').references(() => user.id, { onDelete: 'set null' }),
+		createdAt: createdAt(),
+		/** No new pairs once closed; its votes still count. */
+		closedAt: at('closed_at')
+	},
+	(t) => [
+		uniqueIndex('evaluation_round_number_unique').on(t.personaId, t.number),
+		// The chain starts at most one round per candidate it registers (a retried step finds it).
+		uniqueIndex('evaluation_round_chain_unique').on(t.candidateModelVersionId).where(sql`${t.source} = 'chain'`),
+		index('evaluation_round_persona_idx').on(t.personaId, t.createdAt.desc()),
+		check('evaluation_round_source_check', oneOf(t.source, evaluationRoundSources)),
+		check('evaluation_round_prompt_source_check', oneOf(t.promptSource, evaluationPromptSources)),
+		check('evaluation_round_overlap_range', sql`${t.overlap} between 1 and 20`),
+		check('evaluation_round_prompts_nonnegative', sql`${t.promptsRequested} >= 0`)
+	]
+);
+
+/** The model versions a round compares (two or more). */
+export const evaluationRoundModel = pgTable(
+	'evaluation_round_model',
+	{
+		roundId: uuid('round_id')
+			.notNull()
+			.references(() => evaluationRound.id, { onDelete: 'cascade' }),
+		modelVersionId: uuid('model_version_id')
+			.notNull()
+			.references(() => modelVersion.id, { onDelete: 'restrict' })
+	},
+	(t) => [primaryKey({ columns: [t.roundId, t.modelVersionId] }), index('evaluation_round_model_model_idx').on(t.modelVersionId)]
 );

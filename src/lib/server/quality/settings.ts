@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { DbOrTx } from '../db';
 import { persona } from '../db/schema';
+import { settingsOver } from '../stored-settings';
 
 /**
  * A persona's quality settings: how often checks are mixed into the queue and
@@ -42,17 +43,9 @@ export function defaultQualitySettings(): QualitySettings {
 	return qualitySettingsSchema.parse({});
 }
 
-/** Stored settings over the defaults; a stored value that no longer parses falls back to its default. */
+/** Stored settings over the defaults (see settingsOver). */
 export function parseQualitySettings(stored: unknown): QualitySettings {
-	const defaults = defaultQualitySettings();
-	if (!stored || typeof stored !== 'object' || Array.isArray(stored)) return defaults;
-	const merged: Record<string, unknown> = { ...defaults };
-	for (const [key, value] of Object.entries(stored)) {
-		if (!(key in defaults)) continue;
-		const field = qualitySettingsSchema.shape[key as keyof QualitySettings];
-		if (field.safeParse(value).success) merged[key] = value;
-	}
-	return qualitySettingsSchema.parse(merged);
+	return settingsOver(qualitySettingsSchema, stored);
 }
 
 export async function readQualitySettings(db: DbOrTx, personaId: string): Promise<QualitySettings> {
