@@ -5,7 +5,7 @@ import { fitStrengths, type Matchup } from './bradley-terry';
 export type MatchupVotes = Matchup & { wins: number; ties: number; losses: number };
 
 export type ModelRating = {
-	/** Elo-like: 1000 + 400 · log10 of the strength, centred so the models' mean is 1000. */
+	/** Elo-like: 1000 + 400 · β / ln 10 (β the log-strength), centred so the models' mean is 1000. */
 	rating: number;
 	/** Percentile bootstrap 95 % interval. */
 	low: number;
@@ -50,11 +50,10 @@ export function rateModels(models: number, matchups: readonly MatchupVotes[], op
 	return rated.map((model) => ({ ...model, rank: 1 + rated.filter((other) => other.low > model.high).length }));
 }
 
-/** Strengths on the Elo-like scale, anchored so that the mean rating is 1000. */
+/** Log-strengths on the Elo-like scale, anchored so that the mean rating is 1000. */
 export function toRatings(strengths: Float64Array): Float64Array {
-	const logs = Array.from(strengths, Math.log);
-	const mean = logs.reduce((sum, value) => sum + value, 0) / logs.length;
-	return Float64Array.from(logs, (value) => MEAN_RATING + (POINTS_PER_DECADE * (value - mean)) / Math.LN10);
+	const mean = strengths.reduce((sum, value) => sum + value, 0) / strengths.length;
+	return Float64Array.from(strengths, (value) => MEAN_RATING + (POINTS_PER_DECADE * (value - mean)) / Math.LN10);
 }
 
 /** The expected score (wins + ties / 2 per vote) of a model rated `rating` against one rated `opponent`. */
