@@ -1,6 +1,8 @@
 import { and, desc, eq, isNotNull, ne, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db';
 import { evaluationRound, modelVersion } from '../db/schema';
+import { NotFoundError } from '../errors';
+import { isUuid } from '../gold/editor';
 import { DEFAULT_REPLICATES } from '../quality/stats';
 import { readEvaluationSettings } from './settings';
 import { modelRefs, tallyVotes, type DomainTally } from './results-sql';
@@ -17,6 +19,7 @@ type ModelPairTally = { first: string; second: string; tally: stats.WinTally };
 
 /** Bradley–Terry ratings of every model version of the persona with evaluation votes, over all its rounds (arena included). */
 export async function leaderboard(db: DbOrTx, personaId: string): Promise<Leaderboard> {
+	if (!isUuid(personaId)) throw new NotFoundError('That persona does not exist.');
 	const tallies = pooled(await tallyVotes(db, sql`p.persona_id = ${personaId}`));
 	const ids = [...new Set(tallies.flatMap((t) => [t.first, t.second]))];
 	const refs = await modelRefs(db, ids);
@@ -40,6 +43,7 @@ export async function leaderboard(db: DbOrTx, personaId: string): Promise<Leader
 
 /** Evaluation votes between two models, from `aId`'s side, pooled over every round. */
 export async function headToHead(db: DbOrTx, aId: string, bId: string): Promise<HeadToHead> {
+	if (!isUuid(aId) || !isUuid(bId)) throw new NotFoundError('That model version does not exist.');
 	const refs = await modelRefs(db, [aId, bId]);
 	const scope = sql`(ca.model_version_id, cb.model_version_id) in ((${aId}::uuid, ${bId}::uuid), (${bId}::uuid, ${aId}::uuid))`;
 	const [tally] = pooled(await tallyVotes(db, scope));
@@ -66,11 +70,12 @@ export async function roundResults(db: DbOrTx, round: RoundSummary): Promise<Rou
  * has one. `minVotes` defaults to the persona's evaluation settings.
  */
 export async function verdictFor(db: DbOrTx, candidateId: string, options: { minVotes?: number } = {}): Promise<Verdict> {
+	if (!isUuid(candidateId)) throw new NotFoundError('That model version does not exist.');
 	const [model] = await db
 		.select({ id: modelVersion.id, name: modelVersion.name, status: modelVersion.status, createdAt: modelVersion.createdAt, personaId: modelVersion.personaId })
 		.from(modelVersion)
 		.where(eq(modelVersion.id, candidateId));
-	if (!model) throw new Error(`No model version ${candidateId}.`);
+	if (!model) throw new NotFoundError('That model version does not exist.');
 	const { personaId, ...candidate } = model;
 	const minVotes = options.minVotes ?? (await readEvaluationSettings(db, personaId)).minVotes;
 	const baselineId = await baselineOf(db, candidate, personaId);
@@ -133,6 +138,6 @@ function toHeadToHead(refs: Map<string, ModelRef>, { first, second, tally }: Mod
 
 function refOf(refs: Map<string, ModelRef>, id: string): ModelRef {
 	const ref = refs.get(id);
-	if (!ref) throw new Error(`No model version ${id}.`);
+	if (!ref) throw new NotFoundError('That model version does not exist.');
 	return ref;
 }
