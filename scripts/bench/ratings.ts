@@ -14,16 +14,16 @@
  * `overlap` votes from different annotators: 10 % ties, otherwise the first
  * model's reply with Bradley–Terry's probability for log-strengths spread
  * evenly over −1 … 1. Each figure is the median of three runs.
+ * BENCH_EXPLAIN=1 also prints PostgreSQL's plan of the tally query, with its timings.
  */
-import path from 'node:path';
 import { sql } from 'drizzle-orm';
-import postgres from 'postgres';
-import { migrateDatabase, openDatabase, rowsOf, type Db } from '../../src/lib/server/db';
+import { rowsOf, type Db } from '../../src/lib/server/db';
 import { leaderboard } from '../../src/lib/server/evaluation/results';
-import { tallyVotes } from '../../src/lib/server/evaluation/results-sql';
+import { tallyQuery, tallyVotes } from '../../src/lib/server/evaluation/results-sql';
 import * as stats from '../../src/lib/server/evaluation/stats';
 import { createUsers } from '../../tests/support/fixtures';
 import { createModels, createRoundOf } from '../../tests/support/evaluation-votes';
+import { medianOf, onScratchPostgres } from './scratch';
 
 const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const votes = Number(process.env.BENCH_VOTES ?? 1_000_000);
@@ -74,23 +74,7 @@ async function addRoundVotes(db: Db, personaId: string, roundId: string, modelId
 	await db.execute(sql`analyze`);
 }
 
-async function medianOf(runs: number, work: () => Promise<unknown>): Promise<number> {
-	const times: number[] = [];
-	for (let i = 0; i < runs; i++) {
-		const started = performance.now();
-		await work();
-		times.push(performance.now() - started);
-	}
-	return times.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
-}
-
-const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-const name = `codelynn_bench_ratings_${process.pid}`;
-await admin.unsafe(`create database "${name}"`);
-const url = Object.assign(new URL(adminUrl), { pathname: `/${name}` }).toString();
-const database = await openDatabase({ kind: 'postgres', url }, { poolSize: 4 });
-try {
-	await migrateDatabase(database, { kind: 'postgres', url }, path.resolve('drizzle'));
+await onScratchPostgres(adminUrl, 'codelynn_bench_ratings', async (database) => {
 	const db = database.db;
 	const started = performance.now();
 	const { personaId, models } = await createModels(db, Array.from({ length: modelCount }, (_, i) => `bench-v${i + 1}`));
@@ -112,12 +96,12 @@ try {
 		'ratings with 1,000-replicate intervals, from the tally': await medianOf(3, async () => stats.rateModels(modelCount, groups)),
 		'leaderboard (all of it)': await medianOf(3, () => leaderboard(db, personaId))
 	};
+	if (process.env.BENCH_EXPLAIN === '1') {
+		const plan = rowsOf<Record<string, string>>(await db.execute(sql`explain (analyze, buffers) ${tallyQuery(sql`p.persona_id = ${personaId}`)}`));
+		console.log(plan.map((row) => Object.values(row)[0]).join('\n'));
+	}
 	const board = await leaderboard(db, personaId);
 	console.log(`| what (${board.votes.toLocaleString('en')} votes, ${modelCount} models, overlap ${overlap}, ${rows.length} tally rows) | time |\n| --- | --: |`);
 	for (const [what, ms] of Object.entries(figures)) console.log(`| ${what} | ${ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`} |`);
 	console.log(`\nratings: ${board.ratings.map((r) => `${r.name} ${r.rating.toFixed(0)} [${r.low.toFixed(0)}, ${r.high.toFixed(0)}]`).join(', ')}`);
-} finally {
-	await database.close();
-	await admin.unsafe(`drop database if exists "${name}" with (force)`);
-	await admin.end();
-}
+});

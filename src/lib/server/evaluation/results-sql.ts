@@ -25,28 +25,7 @@ const int = (value: unknown): number => Number(value ?? 0);
  * at overlap 3.
  */
 export async function tallyVotes(db: DbOrTx, scope: { pairs: SQL; models?: SQL }): Promise<PairGroupRow[]> {
-	const rows = rowsOf<Record<string, unknown>>(
-		await db.execute(sql`
-			with per_pair as (
-				select p.id, p.candidate_a_id, p.candidate_b_id, p.prompt_id,
-					count(*) filter (where j.choice = 'a') as na, count(*) filter (where j.choice = 'b') as nb,
-					count(*) filter (where j.choice in ('tie', 'both_off_persona')) as nt
-				from judgment j join pair p on p.id = j.pair_id
-				where p.evaluation_round_id is not null and p.known_answer is null and (${scope.pairs})
-				group by p.id
-			), oriented as (
-				select pr.domain, least(ca.model_version_id, cb.model_version_id) as first, greatest(ca.model_version_id, cb.model_version_id) as second,
-					case when ca.model_version_id < cb.model_version_id then v.na else v.nb end as wins, v.nt as ties,
-					case when ca.model_version_id < cb.model_version_id then v.nb else v.na end as losses
-				from per_pair v
-				join candidate ca on ca.id = v.candidate_a_id
-				join candidate cb on cb.id = v.candidate_b_id
-				join prompt pr on pr.id = v.prompt_id
-				where ca.model_version_id <> cb.model_version_id and (${scope.models ?? sql`true`})
-			)
-			select first, second, domain, wins, ties, losses, count(*) as pairs
-			from oriented group by first, second, domain, wins, ties, losses`)
-	);
+	const rows = rowsOf<Record<string, unknown>>(await db.execute(tallyQuery(scope.pairs, scope.models)));
 	return rows.map((r) => ({
 		first: String(r.first),
 		second: String(r.second),
@@ -56,6 +35,30 @@ export async function tallyVotes(db: DbOrTx, scope: { pairs: SQL; models?: SQL }
 		losses: int(r.losses),
 		pairs: int(r.pairs)
 	}));
+}
+
+/** The statement tallyVotes runs (exported for the benchmark's query plan). */
+export function tallyQuery(pairs: SQL, models: SQL = sql`true`): SQL {
+	return sql`
+			with per_pair as (
+				select p.id, p.candidate_a_id, p.candidate_b_id, p.prompt_id,
+					count(*) filter (where j.choice = 'a') as na, count(*) filter (where j.choice = 'b') as nb,
+					count(*) filter (where j.choice in ('tie', 'both_off_persona')) as nt
+				from judgment j join pair p on p.id = j.pair_id
+				where p.evaluation_round_id is not null and p.known_answer is null and (${pairs})
+				group by p.id
+			), oriented as (
+				select pr.domain, least(ca.model_version_id, cb.model_version_id) as first, greatest(ca.model_version_id, cb.model_version_id) as second,
+					case when ca.model_version_id < cb.model_version_id then v.na else v.nb end as wins, v.nt as ties,
+					case when ca.model_version_id < cb.model_version_id then v.nb else v.na end as losses
+				from per_pair v
+				join candidate ca on ca.id = v.candidate_a_id
+				join candidate cb on cb.id = v.candidate_b_id
+				join prompt pr on pr.id = v.prompt_id
+				where ca.model_version_id <> cb.model_version_id and (${models})
+			)
+			select first, second, domain, wins, ties, losses, count(*) as pairs
+			from oriented group by first, second, domain, wins, ties, losses`;
 }
 
 /** The models with these ids, by id. */
