@@ -9,6 +9,7 @@ import * as queue from '../../src/lib/server/queue';
 import * as rounds from '../../src/lib/server/evaluation/rounds';
 import { drawRoundPrompts, trainingVersionOf } from '../../src/lib/server/evaluation/round-prompts';
 import * as sampling from '../../src/lib/server/sampling/jobs';
+import { assertRoundOpen, samplingJobStatus } from '../../src/lib/server/sampling/status';
 
 const world = roundsWorld();
 
@@ -35,7 +36,7 @@ describe('the prompts of a round', () => {
 		expect(drawn.map((id) => split.get(id))).toEqual(Array(5).fill('test'));
 		// seeded by the round's id: the same round draws the same prompts again
 		const version = await trainingVersionOf(world.database.db, candidateId);
-		const again = await drawRoundPrompts(world.database.db, { id: created.roundId, personaId, modelVersionIds: [modelId, candidateId], limit: 5 }, version);
+		const again = await drawRoundPrompts(world.database.db, { id: created.roundId, personaId, candidateId, modelVersionIds: [modelId, candidateId], limit: 5 }, version);
 		expect(again.promptIds.sort()).toEqual([...drawn].sort());
 
 		const round = await rounds.getRound(world.database.db, created.roundId);
@@ -151,6 +152,10 @@ describe('closing a round', () => {
 		expect(await world.database.db.select().from(pair).where(eq(pair.personaId, personaId))).toEqual([]);
 		const summary = await rounds.getRound(world.database.db, created.roundId);
 		expect(summary.closedAt).toBeInstanceOf(Date);
+		// the job page says whose job it is, and will not resume it
+		const status = await samplingJobStatus(world.database.db, created.jobId);
+		expect(status.evaluationRound).toEqual({ id: created.roundId, number: created.number, closed: true });
+		expect(() => assertRoundOpen(status)).toThrow(/closed/);
 		const events = await world.database.db.select().from(auditEvent).where(eq(auditEvent.targetId, created.roundId));
 		expect(events.map((e) => e.action).sort()).toEqual(['evaluation.round.close', 'evaluation.round.create']);
 	});

@@ -102,7 +102,7 @@ export async function createRound(db: Db, personaId: string, input: RoundInput, 
 			},
 			input.modelVersionIds
 		);
-		const drawn = await drawRoundPrompts(tx, { id: round.id, personaId, modelVersionIds: input.modelVersionIds, limit: size.prompts }, version);
+		const drawn = await drawRoundPrompts(tx, { id: round.id, personaId, candidateId: roles.candidateId, modelVersionIds: input.modelVersionIds, limit: size.prompts }, version);
 		const spec = samplingSpecSchema.parse({
 			selection: { promptIds: drawn.promptIds, limit: drawn.promptIds.length },
 			strategy: { kind: 'models', modelVersionIds: input.modelVersionIds, temperature: size.temperature },
