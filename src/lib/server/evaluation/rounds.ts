@@ -9,6 +9,7 @@ import { insertSamplingJob } from '../sampling/jobs';
 import { samplingSpecSchema } from '../sampling/spec';
 import type { RoundActor } from './round-close';
 import { drawRoundPrompts, trainingVersionOf } from './round-prompts';
+import { oncePerRequest, recordRequest, type CreatedRound } from './round-requests';
 import { insertRound } from './round-rows';
 import { evaluationSettingsSchema, readEvaluationSettings } from './settings';
 import { WATCH_JOB, watchDedupeKey } from './watch-key';
@@ -35,11 +36,13 @@ export const roundInputSchema = z.object({
 	prompts: setting.prompts.unwrap().optional(),
 	overlap: setting.overlap.unwrap().optional(),
 	priority: setting.priority.unwrap().optional(),
-	temperature: setting.temperature.unwrap().optional()
+	temperature: setting.temperature.unwrap().optional(),
+	/** Made when the form was rendered: a retried or doubled POST starts one round (round-requests.ts). */
+	requestId: z.uuid({ error: 'Not a request id.' }).optional()
 });
 export type RoundInput = z.infer<typeof roundInputSchema>;
 
-export type CreatedRound = { roundId: string; number: number; jobId: string; prompts: number; promptSource: 'test_split' | 'prompts' };
+export type { CreatedRound } from './round-requests';
 
 type RoundModel = { id: string; kind: string; status: string; createdAt: Date };
 
@@ -97,6 +100,10 @@ async function startJobs(
  * pairs, and the job that watches the round (watch.ts).
  */
 export async function createRound(db: Db, personaId: string, input: RoundInput, actor: RoundActor, source: 'admin' | 'chain' = 'admin'): Promise<CreatedRound> {
+	return oncePerRequest(db, input.requestId, () => insertNewRound(db, personaId, input, actor, source));
+}
+
+async function insertNewRound(db: Db, personaId: string, input: RoundInput, actor: RoundActor, source: 'admin' | 'chain'): Promise<CreatedRound> {
 	const settings = await readEvaluationSettings(db, personaId);
 	const models = await modelsOf(db, personaId, input.modelVersionIds);
 	const roles = rolesOf(models, input.candidateId);
@@ -127,6 +134,7 @@ export async function createRound(db: Db, personaId: string, input: RoundInput, 
 		);
 		const drawn = await drawRoundPrompts(tx, { id: round.id, personaId, candidateId: roles.candidateId, modelVersionIds: input.modelVersionIds, limit: size.prompts }, version);
 		const sampling = await startJobs(tx, personaId, round.id, input.modelVersionIds, drawn.promptIds, size, actor.id);
+		await recordRequest(tx, sampling.jobId, input.requestId);
 		await audit.record(tx, {
 			actorId: actor.id,
 			action: 'evaluation.round.create',
