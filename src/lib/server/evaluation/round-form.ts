@@ -12,8 +12,8 @@ import { createRound, roundInputSchema, type RoundInput } from './rounds';
 import { readEvaluationSettings } from './settings';
 
 /**
- * The start-round form as `roundInputSchema` wants it: the ticked models (a
- * check box per model, sent once per tick) and the round's sizes as number
+ * The start-round form as `roundInputSchema` wants it: the ticked models
+ * (`modelVersionIds`, a check box per model, sent once per tick) and the round's sizes as number
  * fields ('' takes the persona's setting).
  */
 
@@ -21,19 +21,18 @@ export const roundNumberFields = ['prompts', 'overlap', 'priority', 'temperature
 
 export const roundFormSchema = z
 	.object({
-		models: z.array(text()),
+		modelVersionIds: z.array(text()),
 		...Object.fromEntries(roundNumberFields.map((field) => [field, numberText]))
 	})
-	.transform(({ models, ...sizes }) => ({ modelVersionIds: models, ...sizes }))
 	.pipe(roundInputSchema);
 
 export type RoundFormTyped = Record<string, string | string[]>;
 
 /** The form as sent (files dropped), and as typed for the form to show again when refused. */
 export function roundFromForm(form: FormData): { input: Record<string, unknown>; typed: RoundFormTyped } {
-	const models = form.getAll('models').filter((value): value is string => typeof value === 'string');
+	const modelVersionIds = form.getAll('modelVersionIds').filter((value): value is string => typeof value === 'string');
 	const sizes = formValues(form, roundNumberFields);
-	return { input: { models, ...sizes }, typed: { models, ...Object.fromEntries(roundNumberFields.map((f) => [f, sizes[f] ?? ''])) } };
+	return { input: { modelVersionIds, ...sizes }, typed: { modelVersionIds, ...Object.fromEntries(roundNumberFields.map((f) => [f, sizes[f] ?? ''])) } };
 }
 
 /** Models a round can ask for replies: those served by an endpoint (not the demo pool, not people's gold edits). */
@@ -62,13 +61,13 @@ export async function roundFormDefaults(db: DbOrTx, personaId: string, models: M
  * refuses (a model of another persona, no prompts to draw…) comes back naming its field.
  */
 export async function startRound(db: Db, personaId: string, input: RoundInput, actor: { id: string; ip: string }, values: Record<string, unknown>) {
-	let created: { id: string };
+	let created: { roundId: string };
 	try {
 		created = await createRound(db, personaId, input, actor);
 	} catch (thrown) {
 		return refusal(thrown, values);
 	}
-	redirect(303, `/admin/evaluation/rounds/${created.id}`);
+	redirect(303, `/admin/evaluation/rounds/${created.roundId}`);
 }
 
 /** The round a candidate's page starts: the candidate against its persona's current model, sized by the settings. */
@@ -83,9 +82,8 @@ export async function againstCurrent(
 		.from(modelVersion)
 		.where(and(eq(modelVersion.personaId, candidate.personaId), eq(modelVersion.status, 'current')));
 	if (!current || current.id === candidateId)
-		return { success: false, error: { models: 'There is no other current model to compare it with: make one current first, or start a round on the Evaluation page.' } };
-	const settings = await readEvaluationSettings(db, candidate.personaId);
-	const { prompts, overlap, priority, temperature } = settings;
-	const parsed = roundInputSchema.safeParse({ modelVersionIds: [candidateId, current.id], prompts, overlap, priority, temperature });
+		return { success: false, error: { modelVersionIds: 'There is no other current model to compare it with: make one current first, or start a round on the Evaluation page.' } };
+	// Sizes left out are the persona's settings (rounds.ts).
+	const parsed = roundInputSchema.safeParse({ modelVersionIds: [candidateId, current.id], candidateId });
 	return parsed.success ? { success: true, personaId: candidate.personaId, data: parsed.data } : { success: false, error: parsed.error };
 }
