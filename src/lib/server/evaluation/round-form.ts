@@ -3,7 +3,7 @@ import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db, DbOrTx } from '../db';
 import { modelVersion } from '../db/schema';
-import { formValues, type FieldErrors } from '../forms';
+import { formErrors, formValues, type FieldErrors } from '../forms';
 import type { ModelRow } from '../models/registry';
 import { numberText } from '../settings-form';
 import { text } from '../text';
@@ -25,6 +25,16 @@ export const roundFormSchema = z
 		...Object.fromEntries(roundNumberFields.map((field) => [field, numberText]))
 	})
 	.pipe(roundInputSchema);
+
+/**
+ * Field messages for the form: a message about one ticked model (`modelVersionIds.1`, a NUL or not
+ * an id) is shown at the check boxes, under `modelVersionIds`.
+ */
+export function roundFormErrors(error: z.ZodError): FieldErrors {
+	const errors: FieldErrors = {};
+	for (const [field, message] of Object.entries(formErrors(error))) errors[field.replace(/^modelVersionIds\.\d+$/, 'modelVersionIds')] ??= message;
+	return errors;
+}
 
 export type RoundFormTyped = Record<string, string | string[]>;
 

@@ -5,7 +5,7 @@ import * as rounds from '$lib/server/evaluation/rounds';
 import { leaderboard } from '$lib/server/evaluation/results';
 import { readEvaluationSettings, saveEvaluationSettings } from '$lib/server/evaluation/settings';
 import { evaluationSettingsForm } from '$lib/server/evaluation/settings-form';
-import { comparableModels, roundFormDefaults, roundFormSchema, roundFromForm, startRound } from '$lib/server/evaluation/round-form';
+import { comparableModels, roundFormDefaults, roundFormErrors, roundFormSchema, roundFromForm, startRound } from '$lib/server/evaluation/round-form';
 import { listPersonas } from '$lib/server/personas/find';
 import { personaFromUrl } from '$lib/server/personas/from-url';
 import { requireRole } from '$lib/server/auth/guard';
@@ -34,7 +34,7 @@ export const actions: Actions = {
 		const { input, typed } = roundFromForm(await event.request.formData());
 		const values = { action: 'start', ...typed };
 		const parsed = roundFormSchema.safeParse(input);
-		if (!parsed.success) return rejectForm(400, parsed.error, values);
+		if (!parsed.success) return rejectForm(400, roundFormErrors(parsed.error), values);
 		const persona = await personaFromUrl(event.url);
 		return startRound(runtime.db(), persona.id, parsed.data, { id: me.id, ip: event.getClientAddress() }, values);
 	},
