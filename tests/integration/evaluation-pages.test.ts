@@ -220,9 +220,8 @@ describe('/admin/loop', () => {
 	it('is for admins only', async () => {
 		const [someone] = await createUsers(database.db, 1, { prefix: 'eval-outsider' });
 		const outsider = await sessionHelpers.signedIn(database.db, someone!.id);
-		for (const [load, path] of [[loopLoad, '/admin/loop'], [evaluationLoad, '/admin/evaluation']] as const) {
-			const thrown = await thrownBy(() => load(requestEvent(`${path}?persona=${slug}`, { routeId: path, user: outsider.user, session: outsider.session })));
-			expect(isHttpError(thrown) && thrown.status, path).toBe(403);
-		}
+		const as = (path: string) => requestEvent(`${path}?persona=${slug}`, { routeId: path, user: outsider.user, session: outsider.session });
+		for (const thrown of [await thrownBy(() => loopLoad(as('/admin/loop'))), await thrownBy(() => evaluationLoad(as('/admin/evaluation')))])
+			expect(isHttpError(thrown) && thrown.status).toBe(403);
 	});
 });

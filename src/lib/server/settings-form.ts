@@ -29,7 +29,9 @@ const checkBox = text()
 
 export function settingsForm<Shape extends z.ZodRawShape>(settings: z.ZodObject<Shape>, checkBoxes: ReadonlyArray<keyof Shape & string>): SettingsForm<z.infer<z.ZodObject<Shape>>> {
 	const fields = Object.keys(settings.shape) as Array<keyof z.infer<z.ZodObject<Shape>> & string>;
-	const schema = z.object(Object.fromEntries(fields.map((field) => [field, checkBoxes.includes(field) ? checkBox : numberText]))).pipe(settings);
+	// The generic shape hides that every field of a settings schema takes a number or a boolean: said here once.
+	const typed = settings as unknown as z.ZodType<z.infer<z.ZodObject<Shape>>, Record<string, number | boolean | undefined>>;
+	const schema = z.object(Object.fromEntries(fields.map((field) => [field, checkBoxes.includes(field) ? checkBox : numberText]))).pipe(typed);
 	return {
 		fields,
 		schema: schema as unknown as SettingsForm<z.infer<z.ZodObject<Shape>>>['schema'],

@@ -38,7 +38,10 @@ export async function makeCurrentOnEvidence(
 	confirmed: boolean,
 	actor: models.Actor
 ): Promise<{ retired: string | null; verdict: Verdict }> {
+	const target = await models.getModel(db, modelVersionId);
 	const verdict = await verdictFor(db, modelVersionId);
+	// Already current (a repeated submit): nothing to decide, nothing to change.
+	if (target.status === 'current') return { retired: null, verdict };
 	if (needsConfirmation(verdict) && !confirmed)
 		throw new FieldError(
 			'confirm',

@@ -70,7 +70,7 @@ export async function roundFormDefaults(db: DbOrTx, personaId: string, models: M
  * Starts the round and sends the admin to its page (303); a round the rounds module
  * refuses (a model of another persona, no prompts to draw…) comes back naming its field.
  */
-export async function startRound(db: Db, personaId: string, input: RoundInput, actor: { id: string; ip: string }, values: Record<string, unknown>) {
+export async function startRound<V extends Record<string, unknown>>(db: Db, personaId: string, input: RoundInput, actor: { id: string; ip: string }, values: V) {
 	let created: { roundId: string };
 	try {
 		created = await createRound(db, personaId, input, actor);
