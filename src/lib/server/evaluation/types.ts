@@ -79,6 +79,8 @@ export type RoundSummary = {
 	/** The dataset version whose test split the prompts came from. */
 	datasetVersion: { id: string; version: number; datasetName: string; datasetId: string } | null;
 	promptsRequested: number;
+	/** Prompts drawn: fewer than requested when the test split held fewer. */
+	prompts: number;
 	priority: number;
 	overlap: number;
 	temperature: number | null;
@@ -86,6 +88,7 @@ export type RoundSummary = {
 	pairs: number;
 	votes: number;
 	createdAt: Date;
+	/** Who started it (display name); null for the training chain, or an account since deleted. */
 	createdBy: string | null;
 	closedAt: Date | null;
 };
