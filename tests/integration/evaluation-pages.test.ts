@@ -84,7 +84,7 @@ const makeCurrentHere = (id: string, fields: Record<string, string> = {}) =>
 	modelActions.makeCurrent!(asAdmin(`/admin/models/${id}?/makeCurrent`, '/admin/models/[id]', { params: { id }, form: fields }));
 const statusOf = async (id: string) => (await database.db.select({ status: modelVersion.status }).from(modelVersion).where(eq(modelVersion.id, id)))[0]?.status;
 
-/** Every evaluation pair of the round gets one vote per annotator for `winner`'s reply. */
+/** Every evaluation pair of the round (overlap 2) gets a vote from each of the two annotators for `winner`'s reply. */
 async function voteFor(winner: string): Promise<number> {
 	const pairs = rowsOf<{ id: string; a_model: string }>(
 		await database.db.execute(sql`
@@ -132,7 +132,7 @@ describe('/admin/evaluation', () => {
 	});
 
 	it('starts a round from the form, sends the admin to its page, and samples it through the sampling job', async () => {
-		const thrown = await thrownBy(() => start({ modelVersionIds: [candidate, current], prompts: '', overlap: '1', priority: '', temperature: '' }));
+		const thrown = await thrownBy(() => start({ modelVersionIds: [candidate, current], prompts: '', overlap: '2', priority: '', temperature: '' }));
 		expect(isRedirect(thrown)).toBe(true);
 		const [round] = await database.db.select().from(evaluationRound);
 		roundId = round!.id;
