@@ -12,10 +12,11 @@ export const load: PageServerLoad = async (event) => {
 	const db = runtime.db();
 	const persona = await personaFromUrl(event.url);
 	const turns = await loopOf(db, persona.id);
-	// A verdict is a candidate's question (is it better than the current model?); current and retired versions show their rating.
+	// A candidate's verdict is against the current model; the current model's, against the baseline of its newest round (the
+	// evidence it was promoted on). A retired version's would be against today's model, which is not its question: it shows its rating.
 	const verdicts: Record<string, Verdict> = {};
 	for (const chain of turns.flatMap((turn) => turn.chains))
-		if (chain.candidate?.status === 'candidate') verdicts[chain.candidate.id] = await verdictFor(db, chain.candidate.id);
+		if (chain.candidate && chain.candidate.status !== 'retired') verdicts[chain.candidate.id] = await verdictFor(db, chain.candidate.id);
 	return {
 		persona: { slug: persona.slug, name: persona.name },
 		personas: await listPersonas(db),
