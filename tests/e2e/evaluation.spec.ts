@@ -22,26 +22,40 @@ async function modelsOfPair(admin: APIRequestContext, pairId: string): Promise<M
 	return new Map(replies.map(([, candidateId, model]) => [candidateId!, model!.trim()]));
 }
 
-/** A new annotator votes for `winner`'s reply in every evaluation pair they are handed, until `count` votes; other pairs are skipped. */
-async function voteFor(playwright: Playwright, admin: APIRequestContext, n: number, winner: string, count: number): Promise<number> {
+type Pair = { pairId: string; leftCandidateId: string };
+type Annotator = { client: APIRequestContext; inHand: Pair[] };
+
+async function newAnnotator(playwright: Playwright, admin: APIRequestContext, n: number): Promise<Annotator> {
 	const account = { email: `evaluation-${n}-${crypto.randomUUID().slice(0, 6)}@example.com`, password: 'evaluation-password-1' };
 	await submitOrFail(admin, '/admin/users', 'create', { ...account, displayName: `Evaluator ${n}`, role: 'annotator' });
 	const client = await signIn(playwright, account.email, account.password);
-	let pairs = (await (await client.get('/api/v1/rank/pairs')).json()).pairs as Array<{ pairId: string; leftCandidateId: string }>;
-	let votes = 0;
-	while (votes < count && pairs[0]) {
-		const { pairId, leftCandidateId } = pairs[0];
-		const models = await modelsOfPair(admin, pairId);
-		const response = [...models.values()].includes(winner)
-			? await client.post('/api/v1/rank/judgments', {
-					data: { judgment: { clientId: crypto.randomUUID(), pairId, preferred: models.get(leftCandidateId) === winner ? 'left' : 'right', strength: 3, durationMs: 8000 } }
-				})
-			: await client.post('/api/v1/rank/skips', { data: { pairId } });
-		expect(response.status(), await response.text()).toBe(200);
-		if ([...models.values()].includes(winner)) votes++;
-		pairs = (await response.json()).pairs ?? (await (await client.get('/api/v1/rank/pairs')).json()).pairs;
+	return { client, inHand: (await (await client.get('/api/v1/rank/pairs')).json()).pairs };
+}
+
+/**
+ * The annotators take turns, each with the first pair in their hand: an evaluation pair gets a vote for
+ * `winner`'s reply, any other pair is passed on. Turns go on until `count` votes, so no evaluation pair is
+ * left leased to someone who stopped (each answer hands the next pairs out).
+ */
+async function voteFor(admin: APIRequestContext, annotators: Annotator[], winner: string, count: number): Promise<number[]> {
+	const votes = annotators.map(() => 0);
+	while (votes.reduce((a, b) => a + b, 0) < count && annotators.some((a) => a.inHand.length)) {
+		for (const [i, annotator] of annotators.entries()) {
+			const [pair] = annotator.inHand;
+			if (!pair) continue;
+			const models = await modelsOfPair(admin, pair.pairId);
+			const evaluated = [...models.values()].includes(winner);
+			const preferred = models.get(pair.leftCandidateId) === winner ? 'left' : 'right';
+			const response = evaluated
+				? await annotator.client.post('/api/v1/rank/judgments', {
+						data: { judgment: { clientId: crypto.randomUUID(), pairId: pair.pairId, preferred, strength: 3, durationMs: 8000 } }
+					})
+				: await annotator.client.post('/api/v1/rank/skips', { data: { pairId: pair.pairId } });
+			expect(response.status(), await response.text()).toBe(200);
+			if (evaluated) votes[i]!++;
+			annotator.inHand = (await response.json()).pairs;
+		}
 	}
-	await client.dispose();
 	return votes;
 }
 
@@ -85,9 +99,11 @@ test('start a round from a candidate’s page, vote blind, see the verdict and t
 	expect(pairs).toBeGreaterThanOrEqual(10);
 
 	// 4. two annotators prefer the candidate's reply, blind
-	const first = await voteFor(playwright, admin, 1, candidate, Math.ceil(pairs / 2));
-	const second = await voteFor(playwright, admin, 2, candidate, pairs - first);
-	expect(first + second).toBe(pairs);
+	const annotators = [await newAnnotator(playwright, admin, 1), await newAnnotator(playwright, admin, 2)];
+	const votes = await voteFor(admin, annotators, candidate, pairs);
+	expect(votes.reduce((a, b) => a + b, 0)).toBe(pairs);
+	expect(votes.every((n) => n > 0), 'both annotators voted').toBe(true);
+	for (const annotator of annotators) await annotator.client.dispose();
 
 	// 5. the evidence: a verdict of "better", the leaderboard and its chart, the win-rate matrix
 	await page.reload();
