@@ -181,7 +181,7 @@ describe('"Make current" on evidence', () => {
 		expect(await makeCurrentHere(candidate)).toMatchObject({ current: true, retired: current });
 		expect(await statusOf(candidate)).toBe('current');
 		const [event] = await database.db.select().from(auditEvent).where(and(eq(auditEvent.action, 'model.current'), eq(auditEvent.targetId, candidate)));
-		expect(event?.details).toMatchObject({ evidence: { verdict: 'better', confirmed: false } });
+		expect(event?.details).toMatchObject({ verdict: { outcome: 'better', votes, wins: votes }, confirmed: false });
 	});
 
 	it('on the Models list too: a version with no votes is made current only with the second, confirmed submit', async () => {
@@ -195,7 +195,7 @@ describe('"Make current" on evidence', () => {
 		expect(await send({ id: next, confirm: 'yes' })).toMatchObject({ done: { current: next, retired: candidate } });
 		expect(await statusOf(next)).toBe('current');
 		const [event] = await database.db.select().from(auditEvent).where(and(eq(auditEvent.action, 'model.current'), eq(auditEvent.targetId, next)));
-		expect(event?.details).toMatchObject({ evidence: { verdict: 'not_yet_known', confirmed: true } });
+		expect(event?.details).toMatchObject({ verdict: { outcome: 'not_yet_known' }, confirmed: true });
 	});
 
 	it('starts a round of a candidate against the current model from the candidate’s page', async () => {

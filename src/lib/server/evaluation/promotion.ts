@@ -47,11 +47,11 @@ export async function makeCurrentOnEvidence(
 			'confirm',
 			`The verdict against ${verdict.baseline!.name} is “${outcomeLabel(verdict.outcome)}”: ${verdict.reason} Confirm to make it current anyway.`
 		);
-	const evidence = { verdict: verdict.outcome, baseline: verdict.baseline?.id ?? null, record: verdict.record && recordOf(verdict), confirmed };
+	// The same shape as an automatic promotion's (watch.ts), plus whether the admin confirmed past the verdict.
+	const evidence = { verdict: { outcome: verdict.outcome, reason: verdict.reason, votes: verdict.record?.votes ?? 0, baseline: verdict.baseline?.id ?? null, ...recordOf(verdict) }, confirmed };
 	return { retired: (await models.makeCurrent(db, modelVersionId, actor, evidence)).retired, verdict };
 }
 
-function recordOf(verdict: Verdict): Record<string, number | null> {
-	const r = verdict.record!;
-	return { wins: r.wins, ties: r.ties, losses: r.losses, winRate: r.winRate, low: r.low, high: r.high };
+function recordOf({ record: r }: Verdict): Record<string, number | null> {
+	return r ? { wins: r.wins, ties: r.ties, losses: r.losses, winRate: r.winRate, low: r.low, high: r.high } : {};
 }

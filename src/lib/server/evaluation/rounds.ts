@@ -1,9 +1,10 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import * as audit from '../audit';
-import { rowsOf, type Db, type Tx } from '../db';
+import { rowsOf, type Db } from '../db';
 import { evaluationRound, job, modelVersion } from '../db/schema';
 import { FieldError, isUniqueViolation, NotFoundError } from '../errors';
+import type { RoundActor } from './round-close';
 import { log } from '../log';
 import { insertSamplingJob } from '../sampling/jobs';
 import { samplingSpecSchema } from '../sampling/spec';
@@ -13,6 +14,7 @@ import { evaluationSettingsSchema, readEvaluationSettings } from './settings';
 import { WATCH_JOB, watchDedupeKey } from './watch-key';
 
 export { getRound, listRounds, roundsOf } from './round-summary';
+export { closeRound, type RoundActor } from './round-close';
 
 const setting = evaluationSettingsSchema.shape;
 
@@ -37,7 +39,6 @@ export const roundInputSchema = z.object({
 });
 export type RoundInput = z.infer<typeof roundInputSchema>;
 
-export type RoundActor = { id: string | null; ip?: string | null };
 
 export type CreatedRound = { roundId: string; number: number; jobId: string; prompts: number; promptSource: 'test_split' | 'prompts' };
 
@@ -101,7 +102,7 @@ export async function createRound(db: Db, personaId: string, input: RoundInput, 
 			},
 			input.modelVersionIds
 		);
-		const drawn = await drawRoundPrompts(tx, { id: round.id, personaId, modelVersionIds: input.modelVersionIds, limit: size.prompts }, version);
+		const drawn = await drawRoundPrompts(tx, { id: round.id, personaId, candidateId: roles.candidateId, modelVersionIds: input.modelVersionIds, limit: size.prompts }, version);
 		const spec = samplingSpecSchema.parse({
 			selection: { promptIds: drawn.promptIds, limit: drawn.promptIds.length },
 			strategy: { kind: 'models', modelVersionIds: input.modelVersionIds, temperature: size.temperature },
@@ -121,31 +122,6 @@ export async function createRound(db: Db, personaId: string, input: RoundInput, 
 		});
 		return { roundId: round.id, number: round.number, jobId: sampling.jobId, prompts: sampling.prompts, promptSource: drawn.promptSource };
 	});
-}
-
-/**
- * Closes a round: its sampling job is cancelled, so no new pairs come; the
- * pairs it has stay in the queue and their votes still count. Closing a
- * closed round changes nothing.
- */
-export async function closeRound(db: Db, id: string, actor: RoundActor): Promise<{ already: boolean }> {
-	return db.transaction(async (tx) => {
-		const [round] = await tx.select().from(evaluationRound).where(eq(evaluationRound.id, id)).for('update');
-		if (!round) throw new NotFoundError('That evaluation round does not exist.');
-		if (round.closedAt) return { already: true };
-		await tx.update(evaluationRound).set({ closedAt: new Date() }).where(eq(evaluationRound.id, id));
-		if (round.samplingJobId) await cancelJob(tx, round.samplingJobId);
-		await audit.record(tx, { actorId: actor.id, action: 'evaluation.round.close', targetType: 'evaluation_round', targetId: id, details: { number: round.number }, ip: actor.ip });
-		return { already: false };
-	});
-}
-
-/** As jobs.requestCancel, inside the caller's transaction: a queued job ends now, a running one at its worker's next look. */
-async function cancelJob(tx: Tx, jobId: string): Promise<void> {
-	await tx.execute(sql`
-		update job set cancel_requested_at = coalesce(cancel_requested_at, now()), updated_at = now(),
-			status = case when status = 'queued' then 'cancelled' else status end
-		where id = ${jobId} and status in ('queued', 'running')`);
 }
 
 /**
@@ -183,4 +159,21 @@ async function chainRoundOf(db: Db, modelVersionId: string): Promise<{ roundId: 
 		await db.execute(sql`select id from evaluation_round where candidate_model_version_id = ${modelVersionId} and source = 'chain'`)
 	);
 	return found ? { roundId: found.id } : null;
+}
+
+/**
+ * The chain's step after it registers a candidate: a round when the persona's
+ * `roundOnCandidate` says so. A candidate that cannot be evaluated (no prompt
+ * left to draw) is noted in the chain's progress; the training itself succeeded.
+ */
+export async function roundOnCandidate(db: Db, modelVersionId: string): Promise<{ evaluationRoundId?: string; evaluationNote?: string }> {
+	const [model] = await db.select({ personaId: modelVersion.personaId }).from(modelVersion).where(eq(modelVersion.id, modelVersionId));
+	if (!model || !(await readEvaluationSettings(db, model.personaId)).roundOnCandidate) return {};
+	try {
+		const round = await startRoundForCandidate(db, modelVersionId);
+		return round ? { evaluationRoundId: round.roundId } : { evaluationNote: 'No evaluation round: the persona has no current model server to compare with.' };
+	} catch (error) {
+		if (error instanceof FieldError) return { evaluationNote: `No evaluation round: ${error.message}` };
+		throw error;
+	}
 }
