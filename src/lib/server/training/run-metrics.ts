@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { agreementFigureSchema } from '../quality/figures';
+import { agreementFigureSchema, type AgreementFigure } from '../quality/figures';
 import { metricsFileSchema, type PpoMetrics, type RewardModelMetrics } from './metrics-file';
 
 /**
@@ -67,7 +67,7 @@ export function rewardModelCheck(file: RewardModelMetrics, agreement: number | n
 
 /** What the lineage page and the loop show of a run's metrics. */
 export type MetricsView =
-	| { status: 'read'; location: string; readAt: string; kind: 'reward_model'; file: RewardModelMetrics; check: RewardModelCheck }
+	| { status: 'read'; location: string; readAt: string; kind: 'reward_model'; file: RewardModelMetrics; check: RewardModelCheck; agreement: AgreementFigure | null }
 	| { status: 'read'; location: string; readAt: string; kind: 'ppo'; file: PpoMetrics }
 	| { status: MetricsProblem; location: string; readAt: string; message: string }
 	| { status: 'none' };
@@ -78,5 +78,5 @@ export function metricsView(stored: Record<string, unknown> | null): MetricsView
 	if (record.status !== 'read') return record;
 	const { location, readAt, file } = record;
 	if (file.kind === 'ppo') return { status: 'read', location, readAt, kind: 'ppo', file };
-	return { status: 'read', location, readAt, kind: 'reward_model', file, check: rewardModelCheck(file, record.agreement?.value ?? null) };
+	return { status: 'read', location, readAt, kind: 'reward_model', file, check: rewardModelCheck(file, record.agreement?.value ?? null), agreement: record.agreement };
 }
