@@ -48,7 +48,13 @@ export function runMetricsOf(stored: Record<string, unknown> | null): RunMetrics
 	if (stored === null) return null;
 	const parsed = runMetricsSchema.safeParse(stored);
 	if (parsed.success) return parsed.data;
-	return { status: 'invalid', location: String(stored.location ?? ''), readAt: new Date(0).toISOString(), message: 'The recorded metrics no longer match what this version of the platform reads.' };
+	const readAt = at.safeParse(stored.readAt);
+	return {
+		status: 'invalid',
+		location: typeof stored.location === 'string' ? stored.location : '(not recorded)',
+		readAt: readAt.success ? readAt.data : new Date(0).toISOString(),
+		message: 'What was recorded about this run’s metrics no longer matches what this version of the platform reads.'
+	};
 }
 
 /**
