@@ -1,7 +1,7 @@
+import { metricsView } from '$lib/server/training/run-metrics';
 import * as runtime from '$lib/server/runtime';
 import * as models from '$lib/server/models/registry';
 import * as pages from '$lib/server/training/pages';
-import { metricsView } from '$lib/server/training/run-metrics';
 import { requireRole } from '$lib/server/auth/guard';
 import type { Actions, PageServerLoad } from './$types';
 
