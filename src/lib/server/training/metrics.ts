@@ -13,9 +13,9 @@ import type { TrainingRun } from './runs';
  * The chain reads what a succeeded run wrote about itself: `codelynn-metrics.json`
  * beside the model, under the run's `output_uri` (the pipelines write it before
  * `codelynn-model.json`; docs/kubeflow.md). KFP's v2beta1 run details carry no
- * metric values (tests/contracts/kfp_v2beta1_run.swagger.json: a run has its
- * state, history and task details, never a metric), so the file is the only
- * place they come back. Whatever is found is recorded in `training_run.metrics`
+ * metric values (tests/contracts/kfp_v2beta1_run.swagger.json: a task's outputs
+ * name artifacts by id only; their values live in ML Metadata), so the file is
+ * the only place they come back. Whatever is found is recorded in `training_run.metrics`
  * (run-metrics.ts), once per run; nothing here stops the chain, since the model
  * exists whether or not its figures can be read.
  */
