@@ -166,6 +166,13 @@ describe('training metrics', () => {
 		expect(runMetricsOf(invalid.ppo!.metrics)).toMatchObject({ status: 'invalid', message: expect.stringContaining("describes a reward_model run, but it lies under a ppo run's output") });
 		// both chains registered their candidate: the model exists whether or not its figures can be read
 		expect(await lineageMetrics(invalid.ppo!.id)).toMatchObject({ rewardModel: { status: 'invalid' }, ppo: { status: 'invalid' } });
+
+		// text PostgreSQL cannot store, in a member the schema keeps or quoted by the JSON error, is shown, not fatal
+		next.reward_model = { ...rewardModelFile(0.9), note: 'trained on\u0000node-7' };
+		next.ppo = '\u0000{}';
+		const unstorable = await trainVersion();
+		expect(runMetricsOf(unstorable.rm.metrics)).toMatchObject({ status: 'invalid', message: expect.stringMatching(/note: must not contain a NUL character/) });
+		expect(runMetricsOf(unstorable.ppo!.metrics)).toMatchObject({ status: 'invalid', message: expect.stringContaining('is not JSON') });
 	});
 
 	it('says so when a run wrote its model outside the platform’s object store', async () => {

@@ -5,6 +5,7 @@ import type { DbOrTx } from '../db';
 import { datasetVersion, trainingRun } from '../db/schema';
 import { agreementFigureSchema, type AgreementFigure } from '../quality/figures';
 import { assertSafeKey, ObjectNotFoundError, type ObjectStore } from '../storage';
+import { cleanJson, storableJson } from '../text';
 import { METRICS_FILE, metricsFileSchema, type MetricsFile } from './metrics-file';
 import { runMetricsOf, type RunMetrics } from './run-metrics';
 import type { TrainingRun } from './runs';
@@ -30,8 +31,10 @@ export async function readRunMetrics(db: DbOrTx, store: ObjectStore, run: Traini
 	const found = await metricsOf(store, run, now.toISOString());
 	const record: RunMetrics =
 		found.status === 'read' && found.file.kind === 'reward_model' ? { ...found, agreement: await agreementOf(db, run.datasetVersionId) } : found;
-	await db.update(trainingRun).set({ metrics: record }).where(eq(trainingRun.id, run.id));
-	return record;
+	// A message can quote the file (V8's JSON errors do), NUL and all: kept for diagnosis as storable text.
+	const stored = record.status === 'read' ? record : (storableJson(record) as RunMetrics);
+	await db.update(trainingRun).set({ metrics: stored }).where(eq(trainingRun.id, run.id));
+	return stored;
 }
 
 type Found = Extract<RunMetrics, { status: 'read' }> | Exclude<RunMetrics, { status: 'read' }>;
@@ -84,11 +87,14 @@ export function parseMetricsFile(text: string, kind: TrainingRun['kind']): { fil
 	} catch (error) {
 		return { problem: `is not JSON: ${(error as Error).message}` };
 	}
-	const parsed = metricsFileSchema.safeParse(json);
+	const parsed = storableMetricsFile.safeParse(json);
 	if (!parsed.success) return { problem: `is not a codelynn-metrics/1 file: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}` };
 	if (parsed.data.kind !== kind) return { problem: `describes a ${parsed.data.kind} run, but it lies under a ${kind} run's output.` };
 	return { file: parsed.data };
 }
+
+// Members the schema does not name are kept, and stored as jsonb: their text must be storable.
+const storableMetricsFile = cleanJson(metricsFileSchema);
 
 // Only the quality section of the stored manifest: the raw agreement the reward model is held to.
 const manifestQualitySchema = z.looseObject({ quality: z.looseObject({ raw_agreement: agreementFigureSchema }).optional() });
