@@ -37,9 +37,7 @@ export async function readRunMetrics(db: DbOrTx, store: ObjectStore, run: Traini
 	return stored;
 }
 
-type Found = Extract<RunMetrics, { status: 'read' }> | Exclude<RunMetrics, { status: 'read' }>;
-
-async function metricsOf(store: ObjectStore, run: TrainingRun, readAt: string): Promise<Found> {
+async function metricsOf(store: ObjectStore, run: TrainingRun, readAt: string): Promise<RunMetrics> {
 	const outputUri = run.parameters.output_uri;
 	const place = typeof outputUri === 'string' ? keyOf(store, outputUri) : null;
 	if (place === null) {
@@ -57,7 +55,9 @@ async function metricsOf(store: ObjectStore, run: TrainingRun, readAt: string): 
 	} catch (error) {
 		if (error instanceof ObjectNotFoundError) return { status: 'missing', location, readAt, message: missingMessage(location) };
 		const reason = error instanceof Error ? error.message : String(error);
-		return { status: 'unreadable', location, readAt, message: `Could not read ${location}: ${reason}. The chain looks again at its next step.` };
+		// The reward model's file is looked at again while PPO runs; PPO's is the chain's last step.
+		const again = run.kind === 'reward_model' ? 'The chain looks again at its next step.' : 'The chain has no later step to look again; the model is registered all the same.';
+		return { status: 'unreadable', location, readAt, message: `Could not read ${location}: ${reason}. ${again}` };
 	}
 }
 

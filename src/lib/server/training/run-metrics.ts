@@ -33,7 +33,7 @@ export const runMetricsSchema = z.discriminatedUnion('status', [
 		/**
 		 * missing: no file where the run wrote its model; invalid: not JSON or not this schema;
 		 * elsewhere: the run wrote outside the platform's object store, which it cannot read;
-		 * unreadable: the store failed (looked at again on the chain's next step).
+		 * unreadable: the store failed (a reward model's is looked at again on the chain's next step).
 		 */
 		status: z.enum(metricsProblems),
 		location: z.string(),
