@@ -236,7 +236,10 @@ describe('the loop of a persona', () => {
 		const [secondModel] = await database.db.select().from(modelVersion).where(eq(modelVersion.trainingRunId, second.ppo!.id));
 		await models.makeCurrent(database.db, secondModel!.id, { id: admin.id });
 
-		const turns = await loopOf(database.db, personaId);
+		// published, not yet announced: a turn of the loop with no chain yet
+		const waiting = await chains.publish(datasetId);
+		const [untrained, ...turns] = await loopOf(database.db, personaId);
+		expect(untrained).toMatchObject({ dataset: { versionId: waiting.id, version: 3 }, chains: [] });
 		expect(turns.map((t) => t.dataset.version)).toEqual([2, 1]);
 		const [latest, earlier] = turns;
 		const manifestCounts = (second.version.manifest as { counts: { preference: { train: number; test: number } } }).counts.preference;
