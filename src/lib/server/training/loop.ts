@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, or, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { DbOrTx } from '../db';
 import { auditEvent, dataset, datasetVersion, modelVersion, trainingRun } from '../db/schema';
@@ -52,7 +52,7 @@ export async function loopOf(db: DbOrTx, personaId: string): Promise<LoopTurn[]>
 	if (versions.length === 0) return [];
 	const runs = await db.select().from(trainingRun).where(inArray(trainingRun.datasetVersionId, versions.map((v) => v.versionId)));
 	const candidates = await candidatesOf(db, runs.filter((run) => run.kind === 'ppo').map((run) => run.id));
-	const moments = await momentsOf(db, [...candidates.values()].map((model) => model.id));
+	const moments = await momentsOf(db, personaId, [...candidates.values()].map((model) => model.id));
 	return versions.map((v) => {
 		const counts = manifestCountsSchema.safeParse(v.manifest);
 		const preferenceRows = counts.success ? counts.data.counts.preference.train + counts.data.counts.preference.test : 0;
@@ -106,19 +106,21 @@ async function candidatesOf(db: DbOrTx, ppoRunIds: string[]): Promise<Map<string
 /**
  * When each model became current and was retired, from the audit log: a promotion is
  * `model.current` on the model; a retirement is `model.retire` on it, or a `model.current`
- * of another version that names it as the one it retired (registry.ts's makeCurrent).
+ * of another version that names it as the one it retired (registry.ts's makeCurrent). Both
+ * target a model of the same persona, so the audit log's target index finds them.
  */
-async function momentsOf(db: DbOrTx, modelIds: string[]): Promise<Moments> {
+async function momentsOf(db: DbOrTx, personaId: string, modelIds: string[]): Promise<Moments> {
 	const moments: Moments = new Map(modelIds.map((id) => [id, { becameCurrentAt: null, retiredAt: null }]));
 	if (modelIds.length === 0) return moments;
-	const retiredId = sql<string | null>`${auditEvent.details}->>'retired'`;
+	const personaModels = db.select({ id: sql<string>`${modelVersion.id}::text` }).from(modelVersion).where(eq(modelVersion.personaId, personaId));
 	const events = await db
-		.select({ action: auditEvent.action, targetId: auditEvent.targetId, retired: retiredId, at: auditEvent.createdAt })
+		.select({ action: auditEvent.action, targetId: auditEvent.targetId, retired: sql<string | null>`${auditEvent.details}->>'retired'`, at: auditEvent.createdAt })
 		.from(auditEvent)
 		.where(
 			and(
-				inArray(auditEvent.action, ['model.current', 'model.retire']),
-				or(inArray(auditEvent.targetId, modelIds), inArray(retiredId, modelIds))
+				eq(auditEvent.targetType, 'model_version'),
+				inArray(auditEvent.targetId, personaModels),
+				inArray(auditEvent.action, ['model.current', 'model.retire'])
 			)
 		)
 		.orderBy(auditEvent.createdAt, auditEvent.id);

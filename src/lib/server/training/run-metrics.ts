@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { agreementFigureSchema } from '../quality/figures';
+import { agreementFigureSchema, type AgreementFigure } from '../quality/figures';
 import { metricsFileSchema, type PpoMetrics, type RewardModelMetrics } from './metrics-file';
 
 /**
@@ -33,7 +33,7 @@ export const runMetricsSchema = z.discriminatedUnion('status', [
 		/**
 		 * missing: no file where the run wrote its model; invalid: not JSON or not this schema;
 		 * elsewhere: the run wrote outside the platform's object store, which it cannot read;
-		 * unreadable: the store failed (looked at again on the chain's next step).
+		 * unreadable: the store failed (a reward model's is looked at again on the chain's next step).
 		 */
 		status: z.enum(metricsProblems),
 		location: z.string(),
@@ -48,7 +48,13 @@ export function runMetricsOf(stored: Record<string, unknown> | null): RunMetrics
 	if (stored === null) return null;
 	const parsed = runMetricsSchema.safeParse(stored);
 	if (parsed.success) return parsed.data;
-	return { status: 'invalid', location: String(stored.location ?? ''), readAt: new Date(0).toISOString(), message: 'The recorded metrics no longer match what this version of the platform reads.' };
+	const readAt = at.safeParse(stored.readAt);
+	return {
+		status: 'invalid',
+		location: typeof stored.location === 'string' ? stored.location : '(not recorded)',
+		readAt: readAt.success ? readAt.data : new Date(0).toISOString(),
+		message: 'What was recorded about this run’s metrics no longer matches what this version of the platform reads.'
+	};
 }
 
 /**
@@ -67,7 +73,7 @@ export function rewardModelCheck(file: RewardModelMetrics, agreement: number | n
 
 /** What the lineage page and the loop show of a run's metrics. */
 export type MetricsView =
-	| { status: 'read'; location: string; readAt: string; kind: 'reward_model'; file: RewardModelMetrics; check: RewardModelCheck }
+	| { status: 'read'; location: string; readAt: string; kind: 'reward_model'; file: RewardModelMetrics; check: RewardModelCheck; agreement: AgreementFigure | null }
 	| { status: 'read'; location: string; readAt: string; kind: 'ppo'; file: PpoMetrics }
 	| { status: MetricsProblem; location: string; readAt: string; message: string }
 	| { status: 'none' };
@@ -78,5 +84,5 @@ export function metricsView(stored: Record<string, unknown> | null): MetricsView
 	if (record.status !== 'read') return record;
 	const { location, readAt, file } = record;
 	if (file.kind === 'ppo') return { status: 'read', location, readAt, kind: 'ppo', file };
-	return { status: 'read', location, readAt, kind: 'reward_model', file, check: rewardModelCheck(file, record.agreement?.value ?? null) };
+	return { status: 'read', location, readAt, kind: 'reward_model', file, check: rewardModelCheck(file, record.agreement?.value ?? null), agreement: record.agreement };
 }

@@ -1,3 +1,4 @@
+import { metricsView } from '$lib/server/training/run-metrics';
 import * as runtime from '$lib/server/runtime';
 import * as models from '$lib/server/models/registry';
 import * as pages from '$lib/server/training/pages';
@@ -23,6 +24,8 @@ export const load: PageServerLoad = async (event) => {
 		model: { id, name, status, baseUrl, model, createdAt, kind: owner.kind },
 		ppo: lineage.ppo && pages.runView(lineage.ppo, training),
 		rewardModel: lineage.rewardModel && pages.runView(lineage.rewardModel, training),
+		// What each run reported about itself (codelynn-metrics.json), or why nothing could be read.
+		metrics: { rewardModel: lineage.rewardModel && metricsView(lineage.rewardModel.metrics), ppo: lineage.ppo && metricsView(lineage.ppo.metrics) },
 		basePolicy: lineage.basePolicy,
 		datasetVersion: lineage.datasetVersion,
 		judgments: lineage.judgments,
