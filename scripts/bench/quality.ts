@@ -27,7 +27,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { asc, eq, sql } from 'drizzle-orm';
-import postgres from 'postgres';
 import { migrateDatabase, openDatabase, rowsOf, type Database, type DatabaseTarget, type Db } from '../../src/lib/server/db';
 import { qualityAnnotator, user } from '../../src/lib/server/db/schema';
 import { computeSnapshot } from '../../src/lib/server/quality/compute';
@@ -35,6 +34,7 @@ import { judgmentMark } from '../../src/lib/server/quality/crowd-sql';
 import { latestSnapshot, snapshotHistory } from '../../src/lib/server/quality/snapshots';
 import { createPersonaWithPairs, createUsers } from '../../tests/support/fixtures';
 import { signIn, startBuild } from './production-server';
+import { medianOf, onScratchPostgres, timed } from './scratch';
 
 const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const judgments = Number(process.env.BENCH_JUDGMENTS ?? 1_000_000);
@@ -79,18 +79,6 @@ async function addVotes(db: Db, personaId: string, annotatorIds: string[], pairs
 		where persona_id = ${personaId} and extract(epoch from created_at - timestamptz '2026-01-01')::int % 667 = 0`);
 	await db.execute(sql`update pair set judgment_count = case when known_answer is null then 3 else 0 end where persona_id = ${personaId}`);
 	await db.execute(sql`analyze`);
-}
-
-async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; result: T }> {
-	const started = performance.now();
-	const result = await work();
-	return { ms: performance.now() - started, result };
-}
-
-async function medianOf(runs: number, work: () => Promise<unknown>): Promise<number> {
-	const times: number[] = [];
-	for (let i = 0; i < runs; i++) times.push((await timed(work)).ms);
-	return times.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
 }
 
 /** What /admin/quality reads: the newest snapshot, one page of the annotator table sorted by agreement, the history. */
@@ -160,20 +148,10 @@ async function measure(database: Database, target: string): Promise<Figures> {
 }
 
 async function onPostgres(): Promise<Figures & HttpFigures> {
-	const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-	const name = `codelynn_bench_quality_${process.pid}`;
-	await admin.unsafe(`create database "${name}"`);
-	const url = Object.assign(new URL(adminUrl), { pathname: `/${name}` }).toString();
-	const database = await openDatabase({ kind: 'postgres', url }, { poolSize: 4 });
-	try {
-		await migrateDatabase(database, { kind: 'postgres', url }, path.resolve('drizzle'));
+	return onScratchPostgres(adminUrl, 'codelynn_bench_quality', async (database, url) => {
 		const figures = await measure(database, 'PostgreSQL 15');
 		return { ...figures, ...(await measureHttp({ DATABASE_URL: url })) };
-	} finally {
-		await database.close();
-		await admin.unsafe(`drop database if exists "${name}" with (force)`);
-		await admin.end();
-	}
+	});
 }
 
 async function onPglite(): Promise<Figures & HttpFigures> {

@@ -20,7 +20,7 @@ type ModelPairTally = { first: string; second: string; tally: stats.WinTally };
 /** Bradley–Terry ratings of every model version of the persona with evaluation votes, over all its rounds (arena included). */
 export async function leaderboard(db: DbOrTx, personaId: string): Promise<Leaderboard> {
 	if (!isUuid(personaId)) throw new NotFoundError('That persona does not exist.');
-	const rows = await tallyVotes(db, sql`p.persona_id = ${personaId}`);
+	const rows = await tallyVotes(db, { pairs: sql`p.persona_id = ${personaId}` });
 	const ids = [...new Set(rows.flatMap((row) => [row.first, row.second]))];
 	const refs = await modelRefs(db, ids);
 	const index = new Map(ids.map((id, i) => [id, i]));
@@ -41,14 +41,19 @@ export async function leaderboard(db: DbOrTx, personaId: string): Promise<Leader
 export async function headToHead(db: DbOrTx, aId: string, bId: string): Promise<HeadToHead> {
 	if (!isUuid(aId) || !isUuid(bId)) throw new NotFoundError('That model version does not exist.');
 	const refs = await modelRefs(db, [aId, bId]);
-	const scope = sql`(ca.model_version_id, cb.model_version_id) in ((${aId}::uuid, ${bId}::uuid), (${bId}::uuid, ${aId}::uuid))`;
-	const [tally] = pooled(await tallyVotes(db, scope));
+	const [tally] = pooled(
+		await tallyVotes(db, {
+			// Both models' pairs are their persona's: the votes are counted within it before the candidates are read.
+			pairs: sql`p.persona_id = (select persona_id from model_version where id = ${aId})`,
+			models: sql`(ca.model_version_id, cb.model_version_id) in ((${aId}::uuid, ${bId}::uuid), (${bId}::uuid, ${aId}::uuid))`
+		})
+	);
 	return toHeadToHead(refs, tally ?? { first: aId, second: bId, tally: stats.tallyGroups([]) }, aId);
 }
 
 /** Per pair of the round's models and per prompt domain: each from the candidate's side when it is one of the two. */
 export async function roundResults(db: DbOrTx, round: RoundSummary): Promise<RoundResults> {
-	const tallies = await tallyVotes(db, sql`p.evaluation_round_id = ${round.id}`);
+	const tallies = await tallyVotes(db, { pairs: sql`p.evaluation_round_id = ${round.id}` });
 	const refs = await modelRefs(db, tallies.flatMap((t) => [t.first, t.second]));
 	const present = (group: ModelPairTally[]) => group.map((t) => toHeadToHead(refs, t, sideOf(round, refs, t)));
 	const domains = [...new Set(tallies.map((t) => t.domain))].sort();
