@@ -15,6 +15,7 @@ import * as definitions from '../../src/lib/server/datasets/definitions';
 import * as versions from '../../src/lib/server/datasets/versions';
 import { defaultSpec, type DatasetSpec } from '../../src/lib/server/datasets/spec';
 import { describeSpec } from '../../src/lib/server/datasets/formats/card-spec';
+import { datasetFields, readDatasetForm } from '../../src/lib/server/datasets/pages';
 import { publishJobHandler } from '../../src/lib/server/datasets/job';
 import { previewVersion } from '../../src/lib/server/datasets/preview';
 import { runNext } from '../../src/lib/server/jobs/runner';
@@ -108,5 +109,20 @@ describe('evaluation votes in training data', () => {
 		expect(preview.pairs).toBe(regularPairs.length);
 		const asked = await previewVersion(database.db, { ...dataset, spec: { ...base, filters: { ...base.filters, includeEvaluation: true } } }, { undoSeconds: 60 });
 		expect(asked.pairs).toBe(regularPairs.length + evaluationPairs.length);
+	});
+
+	it('are asked for with the definition form\'s checkbox, off unless ticked', () => {
+		const spec = defaultSpec();
+		const form = (includeEvaluation: string) => {
+			const data = new FormData();
+			for (const [name, value] of Object.entries(datasetFields({ name: 'Votes', slug: 'votes', description: '', spec })))
+				for (const one of Array.isArray(value) ? value : [value]) if (one !== '') data.append(name, one);
+			if (includeEvaluation) data.set('spec.filters.includeEvaluation', includeEvaluation);
+			return readDatasetForm(data);
+		};
+		expect(datasetFields({ name: 'Votes', slug: 'votes', description: '', spec })['spec.filters.includeEvaluation']).toBe('');
+		expect(form('').input?.spec.filters.includeEvaluation).toBe(false);
+		expect(form('on').input?.spec.filters.includeEvaluation).toBe(true);
+		expect(form('yes').errors).toMatchObject({ 'spec.filters.includeEvaluation': expect.any(String) });
 	});
 });

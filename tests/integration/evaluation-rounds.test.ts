@@ -160,6 +160,19 @@ describe('closing a round', () => {
 		expect(events.map((e) => e.action).sort()).toEqual(['evaluation.round.close', 'evaluation.round.create']);
 	});
 
+	it('starts one round for a form posted twice, or twice at once, with the same request id', async () => {
+		const { personaId, modelId } = await createPersonaWithPrompts(world.database.db, { prompts: 4, baseUrl: world.server.baseUrl });
+		const other = await endpointModel(world.database.db, personaId, world.server.baseUrl);
+		const input = { modelVersionIds: [modelId, other], requestId: crypto.randomUUID() };
+		const [first, second] = await Promise.all([rounds.createRound(world.database.db, personaId, input, world.admin), rounds.createRound(world.database.db, personaId, input, world.admin)]);
+		const third = await rounds.createRound(world.database.db, personaId, input, world.admin);
+		expect(second).toEqual(first);
+		expect(third).toEqual(first);
+		expect(await rounds.listRounds(world.database.db, personaId)).toHaveLength(1);
+		const another = await rounds.createRound(world.database.db, personaId, { ...input, requestId: crypto.randomUUID() }, world.admin);
+		expect(another.number).toBe(2);
+	});
+
 	it('lists a persona\'s rounds newest first and a model\'s rounds', async () => {
 		const { personaId, modelId } = await createPersonaWithPrompts(world.database.db, { prompts: 4, baseUrl: world.server.baseUrl });
 		const a = await endpointModel(world.database.db, personaId, world.server.baseUrl);

@@ -1,14 +1,15 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import * as audit from '../audit';
-import { rowsOf, type Db } from '../db';
+import { rowsOf, type Db, type Tx } from '../db';
 import { evaluationRound, job, modelVersion } from '../db/schema';
 import { FieldError, isUniqueViolation, NotFoundError } from '../errors';
-import type { RoundActor } from './round-close';
 import { log } from '../log';
 import { insertSamplingJob } from '../sampling/jobs';
 import { samplingSpecSchema } from '../sampling/spec';
+import type { RoundActor } from './round-close';
 import { drawRoundPrompts, trainingVersionOf } from './round-prompts';
+import { oncePerRequest, recordRequest, type CreatedRound } from './round-requests';
 import { insertRound } from './round-rows';
 import { evaluationSettingsSchema, readEvaluationSettings } from './settings';
 import { WATCH_JOB, watchDedupeKey } from './watch-key';
@@ -35,12 +36,13 @@ export const roundInputSchema = z.object({
 	prompts: setting.prompts.unwrap().optional(),
 	overlap: setting.overlap.unwrap().optional(),
 	priority: setting.priority.unwrap().optional(),
-	temperature: setting.temperature.unwrap().optional()
+	temperature: setting.temperature.unwrap().optional(),
+	/** Made when the form was rendered: a retried or doubled POST starts one round (round-requests.ts). */
+	requestId: z.uuid({ error: 'Not a request id.' }).optional()
 });
 export type RoundInput = z.infer<typeof roundInputSchema>;
 
-
-export type CreatedRound = { roundId: string; number: number; jobId: string; prompts: number; promptSource: 'test_split' | 'prompts' };
+export type { CreatedRound } from './round-requests';
 
 type RoundModel = { id: string; kind: string; status: string; createdAt: Date };
 
@@ -67,6 +69,30 @@ function rolesOf(models: RoundModel[], candidateId: string | null | undefined): 
 	return { candidateId: candidateId ?? newest.id, baselineId: current?.id ?? null };
 }
 
+type RoundSize = { prompts: number; overlap: number; priority: number; temperature: number };
+
+/** The round's sampling job (every model's reply to each prompt, paired into the round) and its watch job. */
+async function startJobs(
+	tx: Tx,
+	personaId: string,
+	roundId: string,
+	modelVersionIds: string[],
+	promptIds: string[],
+	size: RoundSize,
+	createdBy: string | null
+): Promise<{ jobId: string; prompts: number }> {
+	const spec = samplingSpecSchema.parse({
+		selection: { promptIds, limit: promptIds.length },
+		strategy: { kind: 'models', modelVersionIds, temperature: size.temperature },
+		priority: size.priority,
+		evaluation: { roundId, overlap: size.overlap }
+	});
+	const sampling = await insertSamplingJob(tx, personaId, spec, createdBy);
+	await tx.update(evaluationRound).set({ samplingJobId: sampling.jobId }).where(eq(evaluationRound.id, roundId));
+	await tx.insert(job).values({ kind: WATCH_JOB, payload: { roundId }, personaId, dedupeKey: watchDedupeKey(roundId) });
+	return sampling;
+}
+
 /**
  * Starts a round in one transaction with its audit event: the round and its
  * models, the prompts drawn (round-prompts.ts), a sampling job that asks every
@@ -74,11 +100,15 @@ function rolesOf(models: RoundModel[], candidateId: string | null | undefined): 
  * pairs, and the job that watches the round (watch.ts).
  */
 export async function createRound(db: Db, personaId: string, input: RoundInput, actor: RoundActor, source: 'admin' | 'chain' = 'admin'): Promise<CreatedRound> {
+	return oncePerRequest(db, input.requestId, () => insertNewRound(db, personaId, input, actor, source));
+}
+
+async function insertNewRound(db: Db, personaId: string, input: RoundInput, actor: RoundActor, source: 'admin' | 'chain'): Promise<CreatedRound> {
 	const settings = await readEvaluationSettings(db, personaId);
 	const models = await modelsOf(db, personaId, input.modelVersionIds);
 	const roles = rolesOf(models, input.candidateId);
 	const version = await trainingVersionOf(db, roles.candidateId);
-	const size = {
+	const size: RoundSize = {
 		prompts: input.prompts ?? settings.prompts,
 		overlap: input.overlap ?? settings.overlap,
 		priority: input.priority ?? settings.priority,
@@ -88,6 +118,9 @@ export async function createRound(db: Db, personaId: string, input: RoundInput, 
 		const round = await insertRound(
 			tx,
 			{
+				priority: size.priority,
+				overlap: size.overlap,
+				temperature: size.temperature,
 				personaId,
 				source,
 				candidateModelVersionId: roles.candidateId,
@@ -95,23 +128,13 @@ export async function createRound(db: Db, personaId: string, input: RoundInput, 
 				promptSource: version ? 'test_split' : 'prompts',
 				datasetVersionId: version?.id ?? null,
 				promptsRequested: size.prompts,
-				priority: size.priority,
-				overlap: size.overlap,
-				temperature: size.temperature,
 				createdBy: actor.id
 			},
 			input.modelVersionIds
 		);
 		const drawn = await drawRoundPrompts(tx, { id: round.id, personaId, candidateId: roles.candidateId, modelVersionIds: input.modelVersionIds, limit: size.prompts }, version);
-		const spec = samplingSpecSchema.parse({
-			selection: { promptIds: drawn.promptIds, limit: drawn.promptIds.length },
-			strategy: { kind: 'models', modelVersionIds: input.modelVersionIds, temperature: size.temperature },
-			priority: size.priority,
-			evaluation: { roundId: round.id, overlap: size.overlap }
-		});
-		const sampling = await insertSamplingJob(tx, personaId, spec, actor.id);
-		await tx.update(evaluationRound).set({ samplingJobId: sampling.jobId }).where(eq(evaluationRound.id, round.id));
-		await tx.insert(job).values({ kind: WATCH_JOB, payload: { roundId: round.id }, personaId, dedupeKey: watchDedupeKey(round.id) });
+		const sampling = await startJobs(tx, personaId, round.id, input.modelVersionIds, drawn.promptIds, size, actor.id);
+		await recordRequest(tx, sampling.jobId, input.requestId);
 		await audit.record(tx, {
 			actorId: actor.id,
 			action: 'evaluation.round.create',
