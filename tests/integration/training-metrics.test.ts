@@ -2,17 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { eq, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { createPersonaWithPairs, createUsers } from '../support/fixtures';
-import { addVotes, type VoteFixture } from '../support/judgments';
 import { startS3Server, type S3Server } from '../support/s3';
 import { startKfpServer, type FakeKfpServer } from '../support/kfp-server';
 import { requestEvent } from '../support/request-event';
 import { chainDriver, type ChainDriver } from '../support/training-chain';
+import { pipelineWrites, ppoFile, rewardModelFile, votesWithTwoThirdsAgreement, type NextMetrics } from '../support/training-outputs';
 import * as runtime from '../../src/lib/server/runtime';
 import { loadConfig, type Config } from '../../src/lib/server/config';
-import { rowsOf } from '../../src/lib/server/db';
 import { modelVersion, trainingRun } from '../../src/lib/server/db/schema';
 import * as definitions from '../../src/lib/server/datasets/definitions';
 import { defaultSpec } from '../../src/lib/server/datasets/spec';
@@ -35,44 +34,7 @@ let chains: ChainDriver;
 let admin: { id: string };
 let datasetId: string;
 
-/** What the next run of each pipeline writes as codelynn-metrics.json: a file, raw text, or nothing. */
-const next: { reward_model: object | string | null; ppo: object | string | null } = { reward_model: null, ppo: null };
-
-const rewardModelFile = (accuracy: number) => ({
-	format: 'codelynn-metrics/1',
-	kind: 'reward_model',
-	split: 'test',
-	rows: 40,
-	preference_accuracy: accuracy,
-	loss: 0.52,
-	train_loss: 0.61,
-	mean_margin: 1.3,
-	created_at: '2026-12-03T12:00:00+00:00'
-});
-const ppoFile = { format: 'codelynn-metrics/1', kind: 'ppo', episodes: 10_000, mean_reward: 1.9, first_mean_reward: 0.2, kl: 0.08, created_at: '2026-12-03T13:00:00+00:00' };
-
-/**
- * A run's last task as the pipelines do it: the model, codelynn-metrics.json, then
- * codelynn-model.json listing both, written with an S3 client of its own under output_uri
- * (nothing when output_uri is another bucket, which this S3 does not have).
- */
-function pipelineWrites(kind: 'reward_model' | 'ppo') {
-	return async (parameters: Record<string, unknown>): Promise<void> => {
-		const prefix = `s3://${s3.bucket}/`;
-		const output = String(parameters.output_uri);
-		if (!output.startsWith(prefix)) return;
-		const bucket = createS3Store(s3.config);
-		const folder = `${output.slice(prefix.length)}/`;
-		const metrics = next[kind];
-		const files = ['model.safetensors'];
-		await bucket.put(`${folder}model.safetensors`, 'weights');
-		if (metrics !== null) {
-			await bucket.put(`${folder}codelynn-metrics.json`, typeof metrics === 'string' ? metrics : JSON.stringify(metrics));
-			files.push('codelynn-metrics.json');
-		}
-		await bucket.put(`${folder}codelynn-model.json`, JSON.stringify({ format: 'codelynn-model/1', kind, files: files.map((p) => ({ path: p })) }));
-	};
-}
+const next: NextMetrics = { reward_model: null, ppo: null };
 
 async function trainVersion(chainDeps = chains.deps()): Promise<{ version: DatasetVersion; rm: typeof trainingRun.$inferSelect; ppo: typeof trainingRun.$inferSelect | undefined }> {
 	const version = await chains.publish(datasetId);
@@ -93,15 +55,6 @@ async function lineageMetrics(ppoRunId: string): Promise<{ rewardModel: MetricsV
 	return ((await lineagePage(event as never)) as { metrics: { rewardModel: MetricsView; ppo: MetricsView } }).metrics;
 }
 
-/** Three annotators on every pair: two always answer a, the third b on every other pair. Raw agreement (6·3 + 6·1) / 36 = 2/3. */
-async function votesWithTwoThirdsAgreement(personaId: string, annotators: Array<{ id: string }>): Promise<void> {
-	const pairs = rowsOf<{ id: string }>(await database.db.execute(sql`select id from pair where persona_id = ${personaId} order by created_at`));
-	const votes: VoteFixture[] = pairs.flatMap((pair, i) =>
-		annotators.map((annotator, n) => ({ pairId: pair.id, annotatorId: annotator.id, choice: n === 2 && i % 2 ? 'b' : 'a', strength: 2 }) as VoteFixture)
-	);
-	await addVotes(database.db, votes);
-}
-
 beforeAll(async () => {
 	database = await createTestDatabase();
 	s3 = await startS3Server({ bucket: 'rlhf-datasets' });
@@ -110,12 +63,12 @@ beforeAll(async () => {
 	runtime.useDatabase(database, config);
 	const kfpClient = createKfpClient({ ...config.training.kfp!, timeoutMs: 1_000, retries: 2, sleep: async () => {} });
 	chains = chainDriver({ db: database.db, config, kfp, kfpClient, bucket: s3.bucket, webhookToken: TOKEN });
-	kfp.onSucceeded('codelynn-reward-model', pipelineWrites('reward_model'));
-	kfp.onSucceeded('codelynn-ppo', pipelineWrites('ppo'));
+	kfp.onSucceeded('codelynn-reward-model', pipelineWrites(s3, 'reward_model', next));
+	kfp.onSucceeded('codelynn-ppo', pipelineWrites(s3, 'ppo', next));
 	const personaId = (await createPersonaWithPairs(database.db, { pairs: 12, overlap: 3, slug: 'lynn-metrics' })).personaId;
 	const annotators = await createUsers(database.db, 3, { role: 'annotator' });
 	admin = (await createUsers(database.db, 1, { role: 'admin' }))[0]!;
-	await votesWithTwoThirdsAgreement(personaId, annotators);
+	await votesWithTwoThirdsAgreement(database.db, personaId, annotators);
 	datasetId = (await definitions.createDataset(database.db, personaId, { name: 'Lynn prefs', slug: 'lynn-prefs', description: '', spec: defaultSpec() }, { id: null })).id;
 });
 
@@ -221,7 +174,7 @@ describe('training metrics', () => {
 describe('the loop of a persona', () => {
 	it('has one turn per published version, newest first: its runs’ figures, its candidate, when that became current and was retired', async () => {
 		const personaId = (await createPersonaWithPairs(database.db, { pairs: 12, overlap: 3, slug: 'lynn-turns' })).personaId;
-		await votesWithTwoThirdsAgreement(personaId, await createUsers(database.db, 3, { role: 'annotator' }));
+		await votesWithTwoThirdsAgreement(database.db, personaId, await createUsers(database.db, 3, { role: 'annotator' }));
 		datasetId = (await definitions.createDataset(database.db, personaId, { name: 'Turns', slug: 'turns', description: '', spec: defaultSpec() }, { id: null })).id;
 		expect(await loopOf(database.db, personaId)).toEqual([]);
 
