@@ -151,6 +151,21 @@ describe('/admin/evaluation', () => {
 		expect((await modelPage(candidate)).rounds.map((r) => r.id)).toEqual([roundId]);
 	});
 
+	it('starts one round for a doubled or retried POST of the same rendered form', async () => {
+		const rendered = { modelVersionIds: [candidate, current], prompts: '2', overlap: '1', priority: '', temperature: '', requestId: crypto.randomUUID() };
+		const before = await database.db.$count(evaluationRound);
+		const answers = await Promise.all([thrownBy(() => start(rendered)), thrownBy(() => start(rendered))]);
+		const [first, second] = answers.map((thrown) => (isRedirect(thrown) ? thrown.location : null));
+		expect(first).toMatch(/^\/admin\/evaluation\/rounds\//);
+		expect(second).toBe(first);
+		expect(await database.db.$count(evaluationRound)).toBe(before + 1);
+		const id = first!.split('/').at(-1)!;
+		// This round is not the one the votes below are about: closed, its sampling job is cancelled.
+		await roundActions.close!(asAdmin(`/admin/evaluation/rounds/${id}?/close`, '/admin/evaluation/rounds/[id]', { params: { id }, form: {} }));
+		const bad = await start({ ...rendered, requestId: 'twice' });
+		expect(bad).toMatchObject({ status: 400, data: { errors: { requestId: expect.any(String) } } });
+	});
+
 	it('answers a round id that names nothing, or is no id at all, with a 404', async () => {
 		for (const id of [crypto.randomUUID(), 'not-a-round']) {
 			const thrown = await thrownBy(() => roundLoad(asAdmin(`/admin/evaluation/rounds/${id}`, '/admin/evaluation/rounds/[id]', { params: { id } })));

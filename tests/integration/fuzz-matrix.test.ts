@@ -146,12 +146,12 @@ const entries: Record<string, Entry> = {
 	'POST /admin/models ?/makeCurrent': { as: 'admin', path: () => '/admin/models?/makeCurrent', form: (w) => ({ id: w.modelId }) },
 	'POST /admin/models ?/retire': { as: 'admin', path: () => '/admin/models?/retire', form: (w) => ({ id: w.modelId }) },
 	'POST /admin/models/[id] ?/makeCurrent': { as: 'admin', path: (w) => `/admin/models/${w.modelId}?/makeCurrent`, form: () => ({ confirm: 'yes' }) },
-	// No fields: only the malformed bodies reach it, and each is refused before the action runs.
-	'POST /admin/models/[id] ?/startRound': { as: 'admin', path: (w) => `/admin/models/${w.modelId}?/startRound`, form: () => ({}) },
+	// The demo pool cannot take part in a round: a body that gets past the request id is refused by the rounds module.
+	'POST /admin/models/[id] ?/startRound': { as: 'admin', path: (w) => `/admin/models/${w.modelId}?/startRound`, form: () => ({ requestId: uuid() }) },
 	'POST /admin/evaluation ?/start': {
 		as: 'admin',
 		path: (w) => `/admin/evaluation?persona=${w.persona}&/start`,
-		form: (w) => ({ modelVersionIds: [w.modelId, w.candidateId], prompts: '2', overlap: '1', priority: '0', temperature: '0.7' }),
+		form: (w) => ({ modelVersionIds: [w.modelId, w.candidateId], prompts: '2', overlap: '1', priority: '0', temperature: '0.7', requestId: uuid() }),
 		// The generated cases fuzz single fields; a ticked model is one of several values of the same name.
 		cases: (w, at) => [
 			{

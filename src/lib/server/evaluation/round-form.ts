@@ -19,10 +19,16 @@ import { readEvaluationSettings } from './settings';
 
 export const roundNumberFields = ['prompts', 'overlap', 'priority', 'temperature'] as const;
 
+/** The id the page made when it rendered the form (rounds.ts: a doubled or retried POST starts one round); '' is none. */
+const optionalText = text()
+	.transform((value) => value || undefined)
+	.optional();
+
 export const roundFormSchema = z
 	.object({
 		modelVersionIds: z.array(text()),
-		...Object.fromEntries(roundNumberFields.map((field) => [field, numberText]))
+		...Object.fromEntries(roundNumberFields.map((field) => [field, numberText])),
+		requestId: optionalText
 	})
 	.pipe(roundInputSchema);
 
@@ -42,7 +48,8 @@ export type RoundFormTyped = Record<string, string | string[]>;
 export function roundFromForm(form: FormData): { input: Record<string, unknown>; typed: RoundFormTyped } {
 	const modelVersionIds = form.getAll('modelVersionIds').filter((value): value is string => typeof value === 'string');
 	const sizes = formValues(form, roundNumberFields);
-	return { input: { modelVersionIds, ...sizes }, typed: { modelVersionIds, ...Object.fromEntries(roundNumberFields.map((f) => [f, sizes[f] ?? ''])) } };
+	const { requestId } = formValues(form, ['requestId']);
+	return { input: { modelVersionIds, ...sizes, requestId }, typed: { modelVersionIds, ...Object.fromEntries(roundNumberFields.map((f) => [f, sizes[f] ?? ''])) } };
 }
 
 /** Models a round can ask for replies: those served by an endpoint (not the demo pool, not people's gold edits). */
@@ -80,11 +87,14 @@ export async function startRound<V extends Record<string, unknown>>(db: Db, pers
 	redirect(303, `/admin/evaluation/rounds/${created.roundId}`);
 }
 
-/** The round a candidate's page starts: the candidate against its persona's current model, sized by the settings. */
+/** The round a candidate's page starts (its form sends only the page's request id): the candidate against its persona's current model, sized by the settings. */
 export async function againstCurrent(
 	db: DbOrTx,
-	candidateId: string
+	candidateId: string,
+	form: FormData
 ): Promise<{ success: true; personaId: string; data: RoundInput } | { success: false; error: FieldErrors | z.ZodError }> {
+	const request = z.object({ requestId: optionalText }).safeParse(formValues(form, ['requestId']));
+	if (!request.success) return { success: false, error: request.error };
 	const [candidate] = await db.select({ personaId: modelVersion.personaId }).from(modelVersion).where(eq(modelVersion.id, candidateId));
 	if (!candidate) return { success: false, error: { form: 'That model version does not exist.' } };
 	const [current] = await db
@@ -94,6 +104,6 @@ export async function againstCurrent(
 	if (!current || current.id === candidateId)
 		return { success: false, error: { modelVersionIds: 'There is no other current model to compare it with: make one current first, or start a round on the Evaluation page.' } };
 	// Sizes left out are the persona's settings (rounds.ts).
-	const parsed = roundInputSchema.safeParse({ modelVersionIds: [candidateId, current.id], candidateId });
+	const parsed = roundInputSchema.safeParse({ modelVersionIds: [candidateId, current.id], candidateId, requestId: request.data.requestId });
 	return parsed.success ? { success: true, personaId: candidate.personaId, data: parsed.data } : { success: false, error: parsed.error };
 }

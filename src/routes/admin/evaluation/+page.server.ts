@@ -24,6 +24,8 @@ export const load: PageServerLoad = async (event) => {
 		rounds: await rounds.listRounds(db, persona.id),
 		models: comparableModels(versions),
 		roundDefaults: await roundFormDefaults(db, persona.id, versions),
+		// A doubled or retried "Start round" starts one round (rounds.ts).
+		roundRequestId: crypto.randomUUID(),
 		settings: await readEvaluationSettings(db, persona.id)
 	};
 };

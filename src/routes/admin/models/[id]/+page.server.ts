@@ -30,7 +30,9 @@ export const load: PageServerLoad = async (event) => {
 		datasetVersion: lineage.datasetVersion,
 		judgments: lineage.judgments,
 		rounds: await rounds.roundsOf(db, id),
-		verdict: evaluated ? await verdictFor(db, id) : null
+		verdict: evaluated ? await verdictFor(db, id) : null,
+		// A doubled or retried "Start a round" starts one round (rounds.ts).
+		roundRequestId: crypto.randomUUID()
 	};
 };
 
@@ -61,7 +63,7 @@ export const actions: Actions = {
 		const db = runtime.db();
 		await pages.modelOr404(db, event.params.id);
 		const values = { action: 'startRound' };
-		const input = await againstCurrent(db, event.params.id);
+		const input = await againstCurrent(db, event.params.id, await event.request.formData());
 		if (!input.success) return rejectForm(400, input.error, values);
 		return startRound(db, input.personaId, input.data, { id: me.id, ip: event.getClientAddress() }, values);
 	}
