@@ -37,7 +37,7 @@ async function member(role: Role): Promise<SessionUser> {
 	return (await sessionHelpers.signedIn(database.db, created.id)).user;
 }
 
-async function addModel(name: string, baseUrl: string, status: 'candidate' | 'retired', options: { defaultParams?: object; createdAt?: Date } = {}): Promise<string> {
+async function addModel(name: string, baseUrl: string, status: 'candidate' | 'retired', options: { defaultParams?: Record<string, unknown>; createdAt?: Date } = {}): Promise<string> {
 	const [created] = await database.db
 		.insert(modelVersion)
 		.values({ personaId: persona.personaId, name, kind: 'endpoint', baseUrl, model: name, status, ...options })
@@ -240,7 +240,7 @@ describe('arena access', () => {
 		expect(await thrownBy(() => votePost(post('/api/v1/arena/judgments', {}, annotator)))).toMatchObject({ status: 403 });
 
 		const trust = () =>
-			userActions.arena(requestEvent(`/admin/users/${annotator.id}?/arena`, { user: admin, form: { arenaAccess: 'on' }, routeId: '/admin/users/[id]', params: { id: annotator.id } }));
+			userActions.arena!(requestEvent(`/admin/users/${annotator.id}?/arena`, { user: admin, form: { arenaAccess: 'on' }, routeId: '/admin/users/[id]', params: { id: annotator.id } }));
 		expect(await trust()).toMatchObject({ done: expect.stringMatching(/can now use arena/) });
 		await trust();
 		const audits = rowsOf<{ n: number }>(await database.db.execute(sql`select count(*)::int as n from audit_event where action = 'user.arena' and target_id = ${annotator.id}`));
@@ -253,7 +253,7 @@ describe('arena access', () => {
 	});
 
 	it('refuses a bad toggle with a 400 naming the field', async () => {
-		const answer = await userActions.arena(
+		const answer = await userActions.arena!(
 			requestEvent(`/admin/users/${annotator.id}?/arena`, { user: admin, form: { arenaAccess: 'yes\u0000' }, routeId: '/admin/users/[id]', params: { id: annotator.id } })
 		);
 		expect(answer).toMatchObject({ status: 400, data: { errors: { arenaAccess: expect.any(String) } } });
