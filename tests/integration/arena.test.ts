@@ -252,10 +252,12 @@ describe('arena access', () => {
 		expect(page).toMatchObject({ persona: { slug: persona.slug }, fighters: { defaults: { modelB: candidateId } } });
 	});
 
-	it('refuses a bad toggle with a 400 naming the field', async () => {
-		const answer = await userActions.arena!(
-			requestEvent(`/admin/users/${annotator.id}?/arena`, { user: admin, form: { arenaAccess: 'yes\u0000' }, routeId: '/admin/users/[id]', params: { id: annotator.id } })
-		);
-		expect(answer).toMatchObject({ status: 400, data: { errors: { arenaAccess: expect.any(String) } } });
+	it('refuses a toggle that does not say on or off with a 400 naming the field, and changes nothing', async () => {
+		const toggle = (form: Record<string, string>) =>
+			userActions.arena!(requestEvent(`/admin/users/${annotator.id}?/arena`, { user: admin, form, routeId: '/admin/users/[id]', params: { id: annotator.id } }));
+		for (const form of [{ arenaAccess: 'on\u0000' }, { arenaAccess: 'yes' }, {}])
+			expect(await toggle(form)).toMatchObject({ status: 400, data: { errors: { arenaAccess: expect.any(String) } } });
+		expect(rowsOf<{ arena_access: boolean }>(await database.db.execute(sql`select arena_access from "user" where id = ${annotator.id}`))).toEqual([{ arena_access: true }]);
+		expect(await toggle({ arenaAccess: 'off' })).toMatchObject({ done: expect.stringMatching(/closed to them/) });
 	});
 });

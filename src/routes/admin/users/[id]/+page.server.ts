@@ -12,8 +12,8 @@ import type { Actions, PageServerLoad } from './$types';
 
 const roleChangeSchema = z.object({ role: accounts.roleSchema });
 
-// A checkbox sends "on" when ticked and nothing when not; anything else is a bad form.
-const arenaSchema = z.object({ arenaAccess: z.literal('on', { error: 'Tick the box or leave it empty.' }).optional() });
+// The button says what it asks for (not a checkbox, whose absence could be any broken form), so a resend changes nothing.
+const arenaSchema = z.object({ arenaAccess: z.enum(['on', 'off'], { error: 'Say on or off.' }) });
 
 const resetSchema = z
 	.object({ password: passwordSchema, confirmPassword: text({ error: 'Type the password again.' }) })
