@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { rowsOf, type Tx } from '../db';
-import { checkOnlyPrompt, commonFilters, eligibleJudgments, preferenceRows, splitOf, type SelectionInput } from './selection';
+import { arenaPromptFilter, checkOnlyPrompt, commonFilters, eligibleJudgments, preferenceRows, splitOf, type SelectionInput } from './selection';
 
 /**
  * Freezes what a version holds: every row is chosen, aggregated, split and
@@ -54,7 +54,8 @@ async function freezePrompts(tx: Tx, input: FreezeInput): Promise<void> {
 		insert into dataset_version_row (dataset_version_id, kind, position, split, prompt_id)
 		select ${input.versionId}, 'prompt', (row_number() over (order by split desc, id) - 1)::int, split, id
 		from (select p.id, ${splitOf(sql`p.id`, spec)} as split from prompt p
-			where p.persona_id = ${input.personaId} and ${domains} and not ${checkOnlyPrompt(sql`p.id`)}) s`);
+			where p.persona_id = ${input.personaId} and ${domains} and not ${checkOnlyPrompt(sql`p.id`)}
+				and ${arenaPromptFilter(spec, sql`p.source`)}) s`);
 }
 
 /** Every individual judgment that passed the filters, whatever aggregation made of it; a check's with its expected answer. */

@@ -41,7 +41,7 @@ export function versionOr404(db: DbOrTx, datasetId: string, number: string): Pro
 
 // Fields are named by their path in datasetInputSchema (`spec.filters.minAgreement`),
 // so the path of a zod issue is the name of the field it is about.
-const checkboxFields = ['spec.contents.preferences', 'spec.contents.sft', 'spec.contents.prompts', 'spec.filters.includeGoldEdits', 'spec.margin.enabled'];
+const checkboxFields = ['spec.contents.preferences', 'spec.contents.sft', 'spec.contents.prompts', 'spec.filters.includeGoldEdits', 'spec.filters.includeEvaluation', 'spec.margin.enabled'];
 const listFields = ['spec.filters.domains', 'spec.filters.modelVersionIds', 'spec.filters.excludeAnnotatorIds', 'spec.quality.flags'];
 const qualityNumbers = ['spec.quality.minCheckAccuracy', 'spec.quality.minAgreement', 'spec.quality.minEvidence'];
 const numberFields = ['spec.filters.minAgreement', ...[0, 1, 2, 3].map((i) => `spec.margin.byStrength.${i}`), 'spec.margin.goldEdit', 'spec.split.testPercent', ...qualityNumbers];

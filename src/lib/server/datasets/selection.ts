@@ -65,7 +65,18 @@ export function eligibleJudgments(input: SelectionInput, options: { withoutQuali
 		where pa.persona_id = ${input.personaId}
 			and j.created_at <= now() - make_interval(secs => ${input.undoSeconds})
 			and ${commonFilters(spec, sql`j.created_at`, sql`j.annotator_id`, excluded)}
-			and ${modelFilter(spec, sql`ca.model_version_id`, sql`cb.model_version_id`)}`;
+			and ${modelFilter(spec, sql`ca.model_version_id`, sql`cb.model_version_id`)}
+			and ${evaluationFilter(spec, sql`pa.evaluation_round_id`)}`;
+}
+
+/** Evaluation pairs (a round's) stay out of training data unless the definition asks for them. */
+export function evaluationFilter(spec: DatasetSpec, roundId: SQL): SQL {
+	return spec.filters.includeEvaluation ? sql`true` : sql`${roundId} is null`;
+}
+
+/** Prompts typed in arena mode stay out with the evaluation votes they came with. */
+export function arenaPromptFilter(spec: DatasetSpec, source: SQL): SQL {
+	return spec.filters.includeEvaluation ? sql`true` : sql`${source} <> 'arena'`;
 }
 
 /** Margin of one vote of strength `s` (1–4) from the spec's table. */

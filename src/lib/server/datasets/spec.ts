@@ -97,7 +97,13 @@ export const datasetSpecSchema = z
 			/** Where a pair has more than one vote, the share that must agree with the winner (0–1). */
 			minAgreement: z.number().min(0).max(1).default(0),
 			/** Approved gold edits as implicit preferences: the edit is chosen over the reply it was made from. */
-			includeGoldEdits: z.boolean().default(true)
+			includeGoldEdits: z.boolean().default(true),
+			/**
+			 * Votes on evaluation rounds' pairs and prompts typed in arena mode. Off by
+			 * default: they measure models against each other, and a model trained on
+			 * them would be graded on its own exam (evaluation/).
+			 */
+			includeEvaluation: z.boolean().default(false)
 		}),
 		aggregation: z.object({
 			/** `majority`: one row per pair; `every_vote`: one row per a/b judgment. */

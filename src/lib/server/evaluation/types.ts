@@ -33,6 +33,8 @@ export type Rating = ModelRef & {
 	votes: number;
 	/** 1 = best; models whose intervals overlap may share a rank (Arena's rule). */
 	rank: number;
+	/** The connected part of the comparison graph (0, 1, …): ratings in different parts are not comparable. */
+	group: number;
 };
 
 export type Leaderboard = {
@@ -42,6 +44,12 @@ export type Leaderboard = {
 	votes: number;
 	/** Bootstrap replicates behind the intervals. */
 	replicates: number;
+	/**
+	 * Connected parts of the comparison graph (models linked by votes). With
+	 * more than one, each part is centred on 1000 by the prior alone, so a
+	 * rating compares only with ratings of its own part.
+	 */
+	groups: number;
 };
 
 export const verdictOutcomes = ['better', 'worse', 'not_yet_known'] as const;
@@ -71,6 +79,8 @@ export type RoundSummary = {
 	/** The dataset version whose test split the prompts came from. */
 	datasetVersion: { id: string; version: number; datasetName: string; datasetId: string } | null;
 	promptsRequested: number;
+	/** Prompts drawn: fewer than requested when the test split held fewer. */
+	prompts: number;
 	priority: number;
 	overlap: number;
 	temperature: number | null;
@@ -78,6 +88,7 @@ export type RoundSummary = {
 	pairs: number;
 	votes: number;
 	createdAt: Date;
+	/** Who started it (display name); null for the training chain, or an account since deleted. */
 	createdBy: string | null;
 	closedAt: Date | null;
 };

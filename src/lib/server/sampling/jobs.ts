@@ -1,82 +1,15 @@
-import { and, eq, sql } from 'drizzle-orm';
-import { z } from 'zod';
-import { text } from '../text';
+import { sql } from 'drizzle-orm';
 import * as audit from '../audit';
-import { rowsOf, type Db } from '../db';
-import { modelVersion } from '../db/schema';
+import { rowsOf, type Db, type Tx } from '../db';
 import { FieldError } from '../errors';
 import * as jobs from '../jobs/queue';
-import { previousVersion } from '../models/registry';
 import { containsPattern } from '../listing';
+import { slotsOf } from './slots';
+import type { SamplingSpec } from './spec';
+
+export { samplingSpecSchema, type SamplingSpec } from './spec';
 
 export const SAMPLING_JOB = 'sampling';
-
-const temperature = z.number({ error: 'Give a temperature.' }).min(0, 'At least 0.').max(2, 'At most 2.');
-
-/** What an admin asks for: which prompts, which strategy, how hard to push the server. */
-export const samplingSpecSchema = z.object({
-	selection: z.object({
-		domain: text().regex(/^[a-z][a-z0-9_-]*$/, 'Not a domain name.').optional(),
-		search: text().trim().max(200).optional(),
-		withoutOpenPairs: z.boolean().default(false),
-		limit: z.number().int().min(1, 'At least 1 prompt.').max(100_000, 'At most 100,000 prompts per job.')
-	}),
-	strategy: z.discriminatedUnion('kind', [
-		z
-			.object({ kind: z.literal('temperatures'), temperatures: z.tuple([temperature, temperature]) })
-			.refine((s) => s.temperatures[0] !== s.temperatures[1], { path: ['temperatures'], message: 'Choose two different temperatures.' }),
-		z.object({ kind: z.literal('versions'), temperature }),
-		z.object({ kind: z.literal('seeds'), n: z.number().int().min(2, 'At least 2 samples.').max(8, 'At most 8 samples.'), temperature })
-	]),
-	/** Pairs from this job are handed out before pairs of lower priority. */
-	priority: z.number().int().min(-100, 'At least -100.').max(100, 'At most 100.').default(0),
-	concurrency: z.number().int().min(1).max(64).default(4),
-	timeoutSeconds: z.number().int().min(1).max(600).default(60),
-	maxTokens: z.number().int().min(1).max(32_768).default(512),
-	maxRetries: z.number().int().min(0).max(10).default(4)
-});
-export type SamplingSpec = z.infer<typeof samplingSpecSchema>;
-
-type Slot = { slot: string; modelVersionId: string; params: Record<string, unknown> };
-
-type ModelRef = { id: string; kind: string; defaultParams: Record<string, unknown> };
-
-async function modelsFor(db: Db, personaId: string): Promise<{ current: ModelRef; previous: ModelRef | null }> {
-	const [current] = await db
-		.select({ id: modelVersion.id, kind: modelVersion.kind, defaultParams: modelVersion.defaultParams })
-		.from(modelVersion)
-		.where(and(eq(modelVersion.personaId, personaId), eq(modelVersion.status, 'current')));
-	if (!current) throw new FieldError('model', 'No model is current for this persona: make one current on the Models page first.');
-	if (current.kind !== 'endpoint')
-		throw new FieldError('model', 'The current model is the demo pool of pre-written replies: register a model server and make it current first.');
-	return { current, previous: await previousVersion(db, personaId) };
-}
-
-/** The model's own defaults (top_p, …), then what this job sets; a seed comes from the slot, not the defaults. */
-function paramsFor(model: ModelRef, spec: SamplingSpec, temperature: number): Record<string, unknown> {
-	const { seed: _seed, ...defaults } = model.defaultParams;
-	return { ...defaults, max_tokens: spec.maxTokens, temperature };
-}
-
-function slotsOf(spec: SamplingSpec, models: Awaited<ReturnType<typeof modelsFor>>): Slot[] {
-	const strategy = spec.strategy;
-	if (strategy.kind === 'temperatures')
-		return strategy.temperatures.map((t) => ({ slot: `t=${t}`, modelVersionId: models.current.id, params: paramsFor(models.current, spec, t) }));
-	if (strategy.kind === 'versions') {
-		if (!models.previous) throw new FieldError('strategy', 'There is no previous model version to compare with: retire one first.');
-		return [
-			{ slot: 'current', modelVersionId: models.current.id, params: paramsFor(models.current, spec, strategy.temperature) },
-			{ slot: 'previous', modelVersionId: models.previous.id, params: paramsFor(models.previous, spec, strategy.temperature) }
-		];
-	}
-	// One random base per job: samples differ from each other and from other jobs, and are reproducible.
-	const seed = Math.floor(Math.random() * 1_000_000);
-	return Array.from({ length: strategy.n }, (_, i) => ({
-		slot: `seed=${String(i).padStart(2, '0')}`,
-		modelVersionId: models.current.id,
-		params: { ...paramsFor(models.current, spec, strategy.temperature), seed: seed + i }
-	}));
-}
 
 /**
  * Makes the job and one item per prompt and slot, in one transaction. The
@@ -88,40 +21,46 @@ export async function createSamplingJob(
 	spec: SamplingSpec,
 	actor: { id: string; ip?: string | null }
 ): Promise<{ jobId: string; prompts: number; items: number }> {
-	const models = await modelsFor(db, personaId);
-	const slots = slotsOf(spec, models);
-	const { selection } = spec;
 	return db.transaction(async (tx) => {
-		const created = await jobs.enqueue(tx, { kind: SAMPLING_JOB, payload: spec, personaId, createdBy: actor.id });
-		const inserted = await tx.execute(sql`
-			with chosen as (
-				select p.id from prompt p
-				where p.persona_id = ${personaId}
-					${selection.domain ? sql`and p.domain = ${selection.domain}` : sql``}
-					${selection.search ? sql`and (p.messages -> -1 ->> 'content') ilike ${containsPattern(selection.search)}` : sql``}
-					${selection.withoutOpenPairs ? sql`and not exists (select 1 from pair x where x.prompt_id = p.id and x.known_answer is null and x.judgment_count < x.overlap)` : sql``}
-				order by p.created_at, p.id
-				limit ${selection.limit}
-			)
-			insert into sampling_item (job_id, prompt_id, slot, model_version_id, params)
-			select ${created.id}, chosen.id, s.slot, s.model_version_id::uuid, s.params
-			from chosen cross join jsonb_to_recordset(${JSON.stringify(slots.map((s) => ({ slot: s.slot, model_version_id: s.modelVersionId, params: s.params })))}::jsonb)
-				as s(slot text, model_version_id text, params jsonb)
-			returning prompt_id`);
-		const rows = rowsOf<{ prompt_id: string }>(inserted);
-		if (rows.length === 0) throw new FieldError('selection', 'No prompts match this selection.');
-		const prompts = new Set(rows.map((r) => r.prompt_id)).size;
-		await tx.execute(sql`update job set progress = ${JSON.stringify({ total: rows.length, prompts, pairs: 0, nearIdentical: 0 })}::jsonb where id = ${created.id}`);
+		const created = await insertSamplingJob(tx, personaId, spec, actor.id);
 		await audit.record(tx, {
 			actorId: actor.id,
 			action: 'sampling.create',
 			targetType: 'job',
-			targetId: created.id,
-			details: { prompts, items: rows.length, strategy: spec.strategy.kind },
+			targetId: created.jobId,
+			details: { prompts: created.prompts, items: created.items, strategy: spec.strategy.kind },
 			ip: actor.ip
 		});
-		return { jobId: created.id, prompts, items: rows.length };
+		return created;
 	});
+}
+
+/** The job and its items inside the caller's transaction (an evaluation round makes its job with the round). */
+export async function insertSamplingJob(tx: Tx, personaId: string, spec: SamplingSpec, createdBy: string | null): Promise<{ jobId: string; prompts: number; items: number }> {
+	const slots = await slotsOf(tx, personaId, spec);
+	const { selection } = spec;
+	const created = await jobs.enqueue(tx, { kind: SAMPLING_JOB, payload: spec, personaId, createdBy });
+	const inserted = await tx.execute(sql`
+		with chosen as (
+			select p.id from prompt p
+			where p.persona_id = ${personaId}
+				${selection.promptIds ? sql`and p.id in (select jsonb_array_elements_text(${JSON.stringify(selection.promptIds)}::jsonb)::uuid)` : sql``}
+				${selection.domain ? sql`and p.domain = ${selection.domain}` : sql``}
+				${selection.search ? sql`and (p.messages -> -1 ->> 'content') ilike ${containsPattern(selection.search)}` : sql``}
+				${selection.withoutOpenPairs ? sql`and not exists (select 1 from pair x where x.prompt_id = p.id and x.known_answer is null and x.judgment_count < x.overlap)` : sql``}
+			order by p.created_at, p.id
+			limit ${selection.limit}
+		)
+		insert into sampling_item (job_id, prompt_id, slot, model_version_id, params)
+		select ${created.id}, chosen.id, s.slot, s.model_version_id::uuid, s.params
+		from chosen cross join jsonb_to_recordset(${JSON.stringify(slots.map((s) => ({ slot: s.slot, model_version_id: s.modelVersionId, params: s.params })))}::jsonb)
+			as s(slot text, model_version_id text, params jsonb)
+		returning prompt_id`);
+	const rows = rowsOf<{ prompt_id: string }>(inserted);
+	if (rows.length === 0) throw new FieldError('selection', 'No prompts match this selection.');
+	const prompts = new Set(rows.map((r) => r.prompt_id)).size;
+	await tx.execute(sql`update job set progress = ${JSON.stringify({ total: rows.length, prompts, pairs: 0, nearIdentical: 0 })}::jsonb where id = ${created.id}`);
+	return { jobId: created.id, prompts, items: rows.length };
 }
 
 export type SamplingProgress = {

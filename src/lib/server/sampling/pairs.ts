@@ -36,19 +36,31 @@ export type PairSource = {
 	/** Higher is handed out first (fresh samples of the current model before older pairs, say). */
 	priority?: number;
 	candidates: Array<{ id: string; text: string }>;
+	/** The replies are an evaluation round's: every two of them make a pair of the round. */
+	evaluationRoundId?: string | null;
 };
 
 /**
- * Pairs a prompt's new replies two by two (each reply in one pair), dropping
- * pairs whose replies are near-identical. Safe to repeat: a pair that exists
- * already is not made twice.
+ * Training pairs take the replies two by two (each reply in one pair) and drop
+ * near-identical ones. A round pairs every two replies (k models, k(k−1)/2
+ * pairs per prompt), since each pairing of models is what it measures, and
+ * keeps near-identical ones: two models that say the same thing are a tie in
+ * an evaluation, not noise, and dropping them would inflate the difference.
  */
+function pairings(source: PairSource): Array<[PairSource['candidates'][number], PairSource['candidates'][number]]> {
+	const { candidates } = source;
+	if (source.evaluationRoundId) return candidates.flatMap((a, i) => candidates.slice(i + 1).map((b) => [a, b] as [typeof a, typeof b]));
+	const twoByTwo: Array<[(typeof candidates)[number], (typeof candidates)[number]]> = [];
+	for (let i = 0; i + 1 < candidates.length; i += 2) twoByTwo.push([candidates[i]!, candidates[i + 1]!]);
+	return twoByTwo;
+}
+
+/** Pairs a prompt's new replies (see `pairings`). Safe to repeat: a pair that exists already is not made twice. */
 export async function makePairs(db: DbOrTx, source: PairSource): Promise<{ created: number; nearIdentical: number }> {
 	const rows: Array<typeof pair.$inferInsert> = [];
 	let dropped = 0;
-	for (let i = 0; i + 1 < source.candidates.length; i += 2) {
-		const [a, b] = [source.candidates[i]!, source.candidates[i + 1]!];
-		if (nearIdentical(a.text, b.text)) {
+	for (const [a, b] of pairings(source)) {
+		if (!source.evaluationRoundId && nearIdentical(a.text, b.text)) {
 			dropped++;
 			continue;
 		}
@@ -58,7 +70,8 @@ export async function makePairs(db: DbOrTx, source: PairSource): Promise<{ creat
 			candidateAId: a.id,
 			candidateBId: b.id,
 			overlap: source.overlap,
-			priority: source.priority ?? 0
+			priority: source.priority ?? 0,
+			evaluationRoundId: source.evaluationRoundId ?? null
 		});
 	}
 	const created = rows.length ? await db.insert(pair).values(rows).onConflictDoNothing().returning({ id: pair.id }) : [];

@@ -1,12 +1,12 @@
 import { setMaxListeners } from 'node:events';
 import { sql } from 'drizzle-orm';
-import { rowsOf, type Db } from '../db';
+import { rowsOf, type Db, type Tx } from '../db';
 import { candidate, type ChatMessage } from '../db/schema';
 import type { JobContext, JobOutcome } from '../jobs/runner';
 import { cancelRequested } from '../jobs/queue';
 import { endpointOf, getModel } from '../models/registry';
 import { makePairs } from './pairs';
-import { samplingSpecSchema, type SamplingSpec } from './jobs';
+import { samplingSpecSchema, type SamplingSpec } from './spec';
 import { sampleReplies, type Endpoint, type GenerationParams, type Reply } from './openai';
 
 /**
@@ -83,7 +83,7 @@ function consecutiveSeeds<T extends Pick<Item, 'params'>>(group: T[]): T[][] {
 }
 
 /** Stores replies and, when the prompt has nothing else in flight, pairs all its replies from this job. */
-async function store(db: Db, jobId: string, priority: number, done: Array<{ item: Item; reply: Reply }>, failed: Array<{ item: Item; error: string }>): Promise<void> {
+async function store(db: Db, jobId: string, spec: SamplingSpec, done: Array<{ item: Item; reply: Reply }>, failed: Array<{ item: Item; error: string }>): Promise<void> {
 	const first = (done[0] ?? failed[0])!.item;
 	await db.transaction(async (tx) => {
 		// Locked in id order: a lane that took over a dead worker's items of this prompt waits here, no deadlock.
@@ -125,12 +125,15 @@ async function store(db: Db, jobId: string, priority: number, done: Array<{ item
 				select c.id, c.text from sampling_item si join candidate c on c.id = si.candidate_id
 				where si.job_id = ${jobId} and si.prompt_id = ${first.prompt_id} and si.status = 'done' order by si.slot`)
 		);
+		// A closed round makes no new pairs (a reply in flight when it closed is kept, unpaired).
+		if (spec.evaluation && (await roundClosed(tx, spec.evaluation.roundId))) return;
 		const paired = await makePairs(tx, {
 			promptId: first.prompt_id,
 			personaId: first.persona_id,
-			overlap: first.default_overlap,
-			priority,
-			candidates: texts
+			overlap: spec.evaluation?.overlap ?? first.default_overlap,
+			priority: spec.priority,
+			candidates: texts,
+			evaluationRoundId: spec.evaluation?.roundId
 		});
 		if (paired.created || paired.nearIdentical)
 			await tx.execute(sql`
@@ -139,6 +142,11 @@ async function store(db: Db, jobId: string, priority: number, done: Array<{ item
 					'nearIdentical', coalesce((progress->>'nearIdentical')::int, 0) + ${paired.nearIdentical}::int)
 				where id = ${jobId}`);
 	});
+}
+
+async function roundClosed(tx: Tx, roundId: string): Promise<boolean> {
+	const [round] = rowsOf<{ closed: boolean }>(await tx.execute(sql`select closed_at is not null as closed from evaluation_round where id = ${roundId}`));
+	return round?.closed ?? true;
 }
 
 /** Cancel requests, read at most twice a second however many lanes ask. */
@@ -202,7 +210,7 @@ async function lane(context: JobContext, { spec, endpoints, cancelled, inFlight 
 				for (const item of group) failed.push({ item, error: error instanceof Error ? error.message : String(error) });
 			}
 		}
-		if (done.length || failed.length) await store(db, job.id, spec.priority, done, failed);
+		if (done.length || failed.length) await store(db, job.id, spec, done, failed);
 		const unanswered = items.filter((item) => !done.some((d) => d.item === item) && !failed.some((f) => f.item === item));
 		if (unanswered.length)
 			await db.execute(sql`

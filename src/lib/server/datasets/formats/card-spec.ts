@@ -29,6 +29,12 @@ function qualityLine({ quality }: DatasetSpec): string {
 	return `- **Quality filters:** the judgments of annotators with ${rules.join('; or ')} are left out (their gold examples stay).${outcome}`;
 }
 
+function evaluationLine({ includeEvaluation }: DatasetSpec['filters']): string {
+	return includeEvaluation
+		? '- **Evaluation votes:** included: judgments on evaluation rounds\' pairs (blind comparisons of model versions) are rows like any other, and prompts typed in arena mode are prompt rows.'
+		: '- **Evaluation votes:** left out: judgments on evaluation rounds\' pairs (blind comparisons of model versions) make no row in any file, and prompts typed in arena mode make no prompt row.';
+}
+
 export function describeSpec(spec: DatasetSpec): string[] {
 	const { contents, filters, aggregation, margin, split } = spec;
 	const made = [
@@ -44,7 +50,8 @@ export function describeSpec(spec: DatasetSpec): string[] {
 			(filters.domains.length ? `prompt domains ${filters.domains.map((domain) => `\`${domain}\``).join(', ')}; ` : 'all prompt domains; ') +
 			(filters.modelVersionIds.length ? `only pairs whose two candidates both come from the model versions ${filters.modelVersionIds.map((id) => `\`${id}\``).join(', ')}; ` : 'candidates of any model version; ') +
 			(filters.excludeAnnotatorIds.length ? `the work of ${filters.excludeAnnotatorIds.length} annotator(s) left out entirely.` : 'no annotator left out.'),
-		qualityLine(spec)
+		qualityLine(spec),
+		evaluationLine(filters)
 	];
 	if (!contents.preferences) return [...lines, splitLine(split)];
 	lines.push(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bootstrapInterval } from './bootstrap';
+import { bootstrapInterval, bootstrapIntervals } from './bootstrap';
 import { quantileSorted } from './describe';
 import { seededRandom } from './testing';
 
@@ -61,5 +61,12 @@ describe('bootstrapInterval', () => {
 		expect(() => bootstrapInterval(units, shareOfFirst, { replicates: 0 })).toThrow(/replicates/);
 		expect(() => bootstrapInterval(units, shareOfFirst, { seed: 0 })).toThrow(/seed/);
 		expect(() => bootstrapInterval(units, shareOfFirst, { seed: 1.5 })).toThrow(/seed/);
+	});
+
+	it('gives several statistics of the same resamples at once, each the interval it would get alone', () => {
+		const units = Float64Array.from([120, 30, 50]);
+		const shareOf = (kind: number) => (weights: Float64Array) => weights[kind]! / weights.reduce((sum, w) => sum + w, 0);
+		const together = bootstrapIntervals(units, 3, (weights) => [0, 1, 2].map((kind) => shareOf(kind)(weights)), { seed: 7 });
+		[0, 1, 2].forEach((kind) => expect(together[kind]).toEqual(bootstrapInterval(units, shareOf(kind), { seed: 7 })));
 	});
 });

@@ -12,6 +12,8 @@ export interface BootstrapOptions {
 export const DEFAULT_REPLICATES = 1000;
 export const DEFAULT_SEED = 20110412;
 
+export type Interval = { low: number | null; high: number | null };
+
 /**
  * The percentile bootstrap 95 % interval of a statistic over units.
  *
@@ -23,20 +25,45 @@ export function bootstrapInterval(
 	units: Float64Array,
 	statistic: (weights: Float64Array) => number | null,
 	options: BootstrapOptions = {}
-): { low: number | null; high: number | null } {
+): Interval {
+	const [interval] = bootstrapIntervals(units, 1, (weights) => {
+		const estimate = statistic(weights);
+		return estimate === null ? null : [estimate];
+	}, options);
+	return interval!;
+}
+
+/**
+ * The percentile bootstrap 95 % intervals of a statistic with `dimensions`
+ * values (the ratings of several models, fitted together on each resample).
+ * A replicate answering null is left out of every dimension; a non-finite
+ * value is left out of its own.
+ */
+export function bootstrapIntervals(
+	units: Float64Array,
+	dimensions: number,
+	statistic: (weights: Float64Array) => ArrayLike<number> | null,
+	options: BootstrapOptions = {}
+): Interval[] {
 	const replicates = checkedReplicates(options.replicates ?? DEFAULT_REPLICATES);
 	const resample = resampler(units, checkedSeed(options.seed ?? DEFAULT_SEED));
 	const weights = new Float64Array(units.length);
-	const estimates = new Float64Array(replicates);
-	let defined = 0;
+	const estimates = Array.from({ length: dimensions }, () => new Float64Array(replicates));
+	const defined = new Int32Array(dimensions);
 	for (let r = 0; r < replicates; r++) {
 		resample(weights);
-		const estimate = statistic(weights);
-		if (estimate !== null && Number.isFinite(estimate)) estimates[defined++] = estimate;
+		const values = statistic(weights);
+		if (values === null) continue;
+		for (let d = 0; d < dimensions; d++) {
+			const value = values[d]!;
+			if (Number.isFinite(value)) estimates[d]![defined[d]!++] = value;
+		}
 	}
-	if (defined === 0) return { low: null, high: null };
-	const sorted = estimates.subarray(0, defined).sort();
-	return { low: quantileSorted(sorted, 0.025), high: quantileSorted(sorted, 0.975) };
+	return estimates.map((column, d) => {
+		if (defined[d] === 0) return { low: null, high: null };
+		const sorted = column.subarray(0, defined[d]).sort();
+		return { low: quantileSorted(sorted, 0.025), high: quantileSorted(sorted, 0.975) };
+	});
 }
 
 /**

@@ -6,8 +6,8 @@
 export { alpha, alphaWithInterval, type AlphaLevel } from './alpha';
 export { rawAgreement } from './agreement';
 export { flagAnnotator, type AnnotatorFigures, type CrowdRates } from './flags';
-export { bootstrapInterval, DEFAULT_REPLICATES, DEFAULT_SEED, type BootstrapOptions } from './bootstrap';
+export { bootstrapInterval, bootstrapIntervals, DEFAULT_REPLICATES, DEFAULT_SEED, type BootstrapOptions, type Interval } from './bootstrap';
 export { longestRun, median, quantileSorted } from './describe';
 export { majorityOf, type Majority } from './majority';
-export { wilson, binomialTest } from './proportion';
+export { wilson, wilsonOfShare, binomialTest } from './proportion';
 export { asTally, tallyUnits, type Units, type UnitTally, type UnitValues } from './tally';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { binomialTest, wilson } from './proportion';
+import { binomialTest, wilson, wilsonOfShare } from './proportion';
 
 describe('wilson', () => {
 	/*
@@ -65,5 +65,19 @@ describe('binomialTest', () => {
 	it('refuses counts that cannot be', () => {
 		expect(() => binomialTest(5, 4)).toThrow(/successes/);
 		expect(() => binomialTest(1, 4, 0)).toThrow(/p must/);
+	});
+});
+
+describe('wilsonOfShare', () => {
+	it('is wilson for whole counts, and takes an effective number of trials between them', () => {
+		expect(wilsonOfShare(0.3, 100)).toEqual(wilson(30, 100));
+		const fewer = wilsonOfShare(0.3, 62.5);
+		expect(fewer.high - fewer.low).toBeGreaterThan(wilson(30, 100).high! - wilson(30, 100).low!);
+		expect(fewer.high - fewer.low).toBeLessThan(wilson(15, 50).high! - wilson(15, 50).low!);
+	});
+
+	it('refuses a share outside 0…1 or no trials, naming it', () => {
+		expect(() => wilsonOfShare(1.2, 10)).toThrow(/share/);
+		expect(() => wilsonOfShare(0.5, 0)).toThrow(/trials/);
 	});
 });

@@ -19,16 +19,30 @@ export function wilson(
 	confidence = 0.95
 ): { value: number | null; low: number | null; high: number | null } {
 	checkCounts(successes, trials);
-	if (!(confidence > 0 && confidence < 1)) throw new RangeError(`confidence must be between 0 and 1, not ${confidence}`);
 	if (trials === 0) return { value: null, low: null, high: null };
+	return wilsonOfShare(successes / trials, trials, confidence);
+}
+
+/**
+ * Wilson's interval for a share observed over `trials`, which need not be a
+ * whole number: an effective number of trials (clustered votes count for
+ * fewer, evaluation/stats/win-rate.ts) or a share with half-successes in it.
+ */
+export function wilsonOfShare(
+	share: number,
+	trials: number,
+	confidence = 0.95
+): { value: number; low: number; high: number } {
+	if (!(share >= 0 && share <= 1)) throw new RangeError(`share must be from 0 to 1, not ${share}`);
+	if (!(trials > 0 && Number.isFinite(trials))) throw new RangeError(`trials must be a positive number, not ${trials}`);
+	if (!(confidence > 0 && confidence < 1)) throw new RangeError(`confidence must be between 0 and 1, not ${confidence}`);
 	const z = normalQuantile(1 - (1 - confidence) / 2, 0, 1);
-	const share = successes / trials;
 	const z2n = (z * z) / trials;
 	const centre = (share + z2n / 2) / (1 + z2n);
 	const half = (z / (1 + z2n)) * Math.sqrt((share * (1 - share)) / trials + z2n / (4 * trials));
 	// At 0/n and n/n the bound is exactly 0 or 1; rounding would leave it a hair inside.
-	const low = successes === 0 ? 0 : Math.max(0, centre - half);
-	const high = successes === trials ? 1 : Math.min(1, centre + half);
+	const low = share === 0 ? 0 : Math.max(0, centre - half);
+	const high = share === 1 ? 1 : Math.min(1, centre + half);
 	return { value: share, low, high };
 }
 

@@ -1,0 +1,9 @@
+/*
+ * The statistics behind evaluation results: pure functions, no database.
+ * Import as a namespace: `import * as stats from '$lib/server/evaluation/stats'`.
+ * Definitions: docs/architecture.md, "Evaluation: ratings and verdicts".
+ */
+export { fitStrengths, PRIOR_TIES, TOLERANCE, type Fit, type Matchup } from './bradley-terry';
+export { expectedScore, MEAN_RATING, POINTS_PER_DECADE, rateModels, toRatings, type MatchupVotes, type ModelRating } from './ratings';
+export { addTallies, reverseTally, tallyPairs, winRate, type PairVotes, type WinRate, type WinTally } from './win-rate';
+export { decideVerdict, type VerdictDecision } from './verdict';
