@@ -7,6 +7,7 @@ import { rowsOf } from '$lib/server/db';
 import { modelVersion, type Role } from '$lib/server/db/schema';
 import { insertRound } from '$lib/server/evaluation/round-rows';
 import { listFighters } from '$lib/server/evaluation/arena';
+import * as results from '$lib/server/evaluation/results';
 import type { SessionUser } from '$lib/server/auth/session';
 import type { PairView } from '$lib/rank/types';
 import { POST as battlePost } from '../../src/routes/api/v1/arena/battles/+server';
@@ -199,17 +200,23 @@ describe('voting in the arena', () => {
 	it('refuses the reveal before the vote, records the vote once as a judgment of the round, then names the models', async () => {
 		const shown = (await battle(battleBody({ prompt: 'Tell me a joke about compilers.' }))).json.battle as PairView;
 		expect((await reveal(shown.pairId)).status).toBe(409);
+		const modelOf = async (candidateId: string) =>
+			rowsOf<{ id: string }>(await database.db.execute(sql`select model_version_id as id from candidate where id = ${candidateId}`))[0]!.id;
+		const [leftModel, rightModel] = [await modelOf(shown.left.candidateId), await modelOf(shown.right.candidateId)];
+		const before = await results.headToHead(database.db, leftModel, rightModel);
 		const clientId = crypto.randomUUID();
 		const first = await (await vote(shown, clientId)).json();
 		const retry = await (await vote(shown, clientId)).json();
 		expect([first.status, retry.status]).toEqual(['recorded', 'duplicate']);
+		// the vote (left, clearly better) is one more win for the left reply's model in the evaluation results
+		expect(await results.headToHead(database.db, leftModel, rightModel)).toMatchObject({ wins: before.wins + 1, ties: before.ties, losses: before.losses });
 		const judged = rowsOf<{ choice: string; round: string | null; left: string }>(
 			await database.db.execute(sql`
 				select j.choice, p.evaluation_round_id as round, j.left_candidate_id as left from judgment j join pair p on p.id = j.pair_id where j.pair_id = ${shown.pairId}`)
 		);
 		expect(judged).toEqual([{ choice: expect.stringMatching(/^[ab]$/), round: expect.any(String), left: shown.leftCandidateId }]);
-		const leftModel = rowsOf<{ name: string }>(await database.db.execute(sql`select m.name from candidate c join model_version m on m.id = c.model_version_id where c.id = ${shown.leftCandidateId}`))[0]!.name;
-		expect(first.reveal.left.name).toBe(leftModel);
+		const leftName = rowsOf<{ name: string }>(await database.db.execute(sql`select name from model_version where id = ${leftModel}`))[0]!.name;
+		expect(first.reveal.left.name).toBe(leftName);
 		expect((await reveal(shown.pairId)).json.reveal).toEqual(first.reveal);
 		expect(new Set([first.reveal.left.name, first.reveal.right.name])).toEqual(new Set(['policy-v7', 'policy-v8']));
 	});
@@ -255,7 +262,7 @@ describe('arena access', () => {
 	it('refuses a toggle that does not say on or off with a 400 naming the field, and changes nothing', async () => {
 		const toggle = (form: Record<string, string>) =>
 			userActions.arena!(requestEvent(`/admin/users/${annotator.id}?/arena`, { user: admin, form, routeId: '/admin/users/[id]', params: { id: annotator.id } }));
-		for (const form of [{ arenaAccess: 'on\u0000' }, { arenaAccess: 'yes' }, {}])
+		for (const form of [{ arenaAccess: 'on\u0000' }, { arenaAccess: 'yes' }, {}] as Array<Record<string, string>>)
 			expect(await toggle(form)).toMatchObject({ status: 400, data: { errors: { arenaAccess: expect.any(String) } } });
 		expect(rowsOf<{ arena_access: boolean }>(await database.db.execute(sql`select arena_access from "user" where id = ${annotator.id}`))).toEqual([{ arena_access: true }]);
 		expect(await toggle({ arenaAccess: 'off' })).toMatchObject({ done: expect.stringMatching(/closed to them/) });
