@@ -13,6 +13,8 @@ import { CHAIN_JOB } from '$lib/server/training/chain-key';
 import { chainJobHandler } from '$lib/server/training/chain';
 import { ANNOUNCE_JOB, announceJobHandler } from '$lib/server/training/notify';
 import { ensureScheduler, qualityJobHandlers } from '$lib/server/quality/jobs';
+import { WATCH_JOB } from '$lib/server/evaluation/watch-key';
+import { watchJobHandler } from '$lib/server/evaluation/watch';
 import { pipelineTexts } from '$lib/server/kubeflow/pipelines';
 import { accessFor } from '$lib/server/auth/policy';
 import { ARENA_REFUSAL, mayUseArena } from '$lib/server/auth/guard';
@@ -44,11 +46,15 @@ export const init: ServerInit = async () => {
 		[ANNOUNCE_JOB]: announceJobHandler(() => ({ store: runtime.objectStore(), token: runtime.webhookToken(), url: runtime.config().storageWebhook.url }))
 	};
 	const worker = runtime.config().jobsWorker ? startWorker(runtime.db(), handlers) : undefined;
-	// Quality refreshes get a worker of their own: a sampling job holds the main one for as long as it
-	// runs, and snapshots must stay within QUALITY_REFRESH_SECONDS meanwhile.
+	// Quality refreshes and evaluation watches get a worker of their own: a sampling job holds the main one
+	// for as long as it runs, and snapshots must stay within QUALITY_REFRESH_SECONDS meanwhile (and a round's
+	// watch must look while its own sampling job runs).
 	if (runtime.config().jobsWorker) await ensureScheduler(runtime.db());
 	const qualityWorker = runtime.config().jobsWorker
-		? startWorker(runtime.db(), qualityJobHandlers(() => ({ refreshSeconds: runtime.config().qualityRefreshSeconds })))
+		? startWorker(runtime.db(), {
+				...qualityJobHandlers(() => ({ refreshSeconds: runtime.config().qualityRefreshSeconds })),
+				[WATCH_JOB]: watchJobHandler()
+			})
 		: undefined;
 	// adapter-node emits this after it stopped accepting and drained in-flight requests.
 	process.once('sveltekit:shutdown' as never, async (reason: string) => {

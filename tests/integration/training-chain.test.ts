@@ -32,6 +32,8 @@ import { lineageOf } from '../../src/lib/server/training/lineage';
 import { outageOf } from '../../src/lib/server/training/outage';
 import * as trainingAdmin from '../../src/lib/server/training/admin';
 import * as models from '../../src/lib/server/models/registry';
+import * as rounds from '../../src/lib/server/evaluation/rounds';
+import { parseEvaluationSettings, saveEvaluationSettings } from '../../src/lib/server/evaluation/settings';
 import * as sampling from '../../src/lib/server/sampling/jobs';
 import { runSamplingJob } from '../../src/lib/server/sampling/worker';
 import { POST as hook } from '../../src/routes/api/v1/hooks/storage/+server';
@@ -323,5 +325,27 @@ describe('the training loop', () => {
 		expect((await driveChain((await chainJob(first!.id, 2)).id)).status).toBe('succeeded');
 		const models2 = await database.db.select({ name: modelVersion.name }).from(modelVersion).where(eq(modelVersion.personaId, personaId));
 		expect(models2.map((m) => m.name)).toContain('lynn-loop-lynn-prefs-v1-r2');
+	});
+
+	it('starts one evaluation round per candidate it registers when the persona asks for one', async () => {
+		await saveEvaluationSettings(database.db, personaId, parseEvaluationSettings({ roundOnCandidate: true }));
+		// half the prompts held out, so the candidate's test split has prompts to draw
+		const spec = { ...defaultSpec(), split: { testPercent: 50, seed: 'evaluation' } };
+		const held = (await definitions.createDataset(database.db, personaId, { name: 'Lynn held out', slug: 'lynn-held-out', description: '', spec }, { id: null })).id;
+		const created = await versions.createVersion(database.db, held, { id: null }, { undoSeconds: 60 });
+		await runNext(database.db, 'spec', { [versions.PUBLISH_JOB]: publishJobHandler(runtime.objectStore) }, undefined, created.jobId);
+		const version = await versions.getVersion(database.db, created.id);
+		await announce(version, 'E1');
+		const finished = await driveChain((await chainJob(version.id)).id);
+		expect(finished.status).toBe('succeeded');
+		const trained = String(finished.progress.modelVersionId);
+		const [current] = await database.db.select().from(modelVersion).where(and(eq(modelVersion.personaId, personaId), eq(modelVersion.status, 'current')));
+		const [round] = await rounds.roundsOf(database.db, trained);
+		expect(round).toMatchObject({ source: 'chain', candidate: { id: trained }, baseline: { id: current!.id }, promptSource: 'test_split', datasetVersion: { id: version.id } });
+		expect(finished.progress.evaluationRoundId).toBe(round!.id);
+		// a retried step finds the round it made
+		expect(await rounds.startRoundForCandidate(database.db, trained)).toEqual({ roundId: round!.id });
+		expect(await rounds.roundOnCandidate(database.db, trained)).toEqual({ evaluationRoundId: round!.id });
+		expect(await rounds.roundsOf(database.db, trained)).toHaveLength(1);
 	});
 });

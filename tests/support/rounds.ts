@@ -1,4 +1,8 @@
+import { afterAll, beforeAll } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
+import { createTestDatabase, type TestDatabase } from './database';
+import { createUsers } from './fixtures';
+import { startModelServer, type ModelServer } from './openai-server';
 import { rowsOf, type Db } from '../../src/lib/server/db';
 import { job, modelVersion } from '../../src/lib/server/db/schema';
 import * as definitions from '../../src/lib/server/datasets/definitions';
@@ -64,4 +68,25 @@ export async function splitsOf(db: Db, versionId: string): Promise<Map<string, s
 		await db.execute(sql`select distinct prompt_id, split from dataset_version_row where dataset_version_id = ${versionId} and prompt_id is not null`)
 	);
 	return new Map(rows.map((r) => [r.prompt_id, r.split]));
+}
+
+export type RoundsWorld = { database: TestDatabase; server: ModelServer; admin: { id: string } };
+
+/**
+ * What every rounds spec starts from: a fresh database, an admin and the
+ * OpenAI-compatible test server, opened before the file's specs and closed after.
+ * Read its members inside specs (they are set once `beforeAll` ran).
+ */
+export function roundsWorld(): RoundsWorld {
+	const world = {} as RoundsWorld;
+	beforeAll(async () => {
+		world.database = await createTestDatabase();
+		world.admin = (await createUsers(world.database.db, 1, { role: 'admin' }))[0]!;
+		world.server = await startModelServer({ mode: 'vllm' });
+	});
+	afterAll(async () => {
+		await world.server.close();
+		await world.database.close();
+	});
+	return world;
 }

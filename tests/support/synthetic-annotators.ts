@@ -4,25 +4,29 @@ import { pair, type Choice } from '../../src/lib/server/db/schema';
 import * as queue from '../../src/lib/server/queue';
 import { seededRandom } from './random';
 
+/** The behaviours the quality specs tell apart. */
 export type Behaviour = 'left' | 'random' | 'fast' | 'careful';
-export type SyntheticAnnotator = { id: string; behaviour: Behaviour };
+/** `truthful` is for specs that draw the truth themselves, at a known rate (evaluation rounds). */
+export type SyntheticAnnotator = { id: string; behaviour: Behaviour | 'truthful' };
 
 const answers: Choice[] = ['a', 'b', 'tie', 'both_off_persona'];
 
 /**
  * What an annotator of a behaviour answers, given the pair's hidden truth:
  * `left` always the reply on the left; `random` any of the four; `fast` and
- * `careful` the truth 85 % of the time, else one of the other three.
+ * `careful` the truth 85 % of the time, else one of the other three;
+ * `truthful` always the truth.
  */
-function answerOf(behaviour: Behaviour, truth: Choice, random: () => number): Choice | 'left' {
+function answerOf(behaviour: SyntheticAnnotator['behaviour'], truth: Choice, random: () => number): Choice | 'left' {
 	if (behaviour === 'left') return 'left';
+	if (behaviour === 'truthful') return truth;
 	if (behaviour === 'random') return answers[Math.floor(random() * 4)]!;
 	if (random() < 0.85) return truth;
 	const others = answers.filter((a) => a !== truth);
 	return others[Math.floor(random() * 3)]!;
 }
 
-function durationOf(behaviour: Behaviour, random: () => number): number {
+function durationOf(behaviour: SyntheticAnnotator['behaviour'], random: () => number): number {
 	return behaviour === 'fast' ? 500 : Math.round(20_000 + random() * 20_000);
 }
 

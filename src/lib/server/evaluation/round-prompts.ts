@@ -8,11 +8,15 @@ import { FieldError } from '../errors';
  * version that trained the candidate (model_version → its PPO run →
  * training_run.dataset_version_id → dataset_version_row with split 'test'). A
  * candidate registered by hand has no such version: then any prompt of the
- * persona serves that none of the round's models was trained on. In both
- * cases a prompt in the train split of a version that trained any of the
- * round's models is left out (in SQL, so no caller can forget it), and so are
- * gold-check prompts (annotators know those) and prompts typed in arena mode
- * (they belong to the arena's own rounds).
+ * persona serves that none of the round's models was trained on. A prompt in
+ * the candidate's train split is refused in SQL as well (so no caller can
+ * forget it), and so are gold-check prompts (annotators know those) and
+ * prompts typed in arena mode (they belong to the arena's own rounds).
+ *
+ * From a test split, a prompt the *baseline* was trained on may be drawn:
+ * versions trained with other split seeds would otherwise leave nothing to
+ * draw, and such a prompt can only favour the baseline, so a "better" verdict
+ * stays on the safe side.
  */
 
 export type RoundPrompts = {
@@ -61,7 +65,7 @@ function usable(modelVersionIds: readonly string[]): SQL {
  */
 export async function drawRoundPrompts(
 	db: DbOrTx,
-	round: { id: string; personaId: string; modelVersionIds: readonly string[]; limit: number },
+	round: { id: string; personaId: string; candidateId: string; modelVersionIds: readonly string[]; limit: number },
 	version: TrainingVersion | null
 ): Promise<RoundPrompts> {
 	const from = version
@@ -70,7 +74,7 @@ export async function drawRoundPrompts(
 		: sql`from prompt p where p.persona_id = ${round.personaId}`;
 	const promptIds = rowsOf<{ id: string }>(
 		await db.execute(sql`
-			select p.id ${from} and ${usable(round.modelVersionIds)}
+			select p.id ${from} and ${usable(version ? [round.candidateId] : round.modelVersionIds)}
 			order by md5(${round.id}::text || p.id::text), p.id
 			limit ${round.limit}`)
 	).map((r) => r.id);
@@ -78,7 +82,7 @@ export async function drawRoundPrompts(
 		throw new FieldError(
 			'prompts',
 			version
-				? `Version ${version.version} of "${version.datasetName}" trained the candidate, and its test split holds no prompt that none of these models was trained on (or only gold checks): publish a version that holds out a test share, train on it, and evaluate that candidate.`
+				? `Version ${version.version} of "${version.datasetName}" trained the candidate, and its test split holds no prompt to draw (none, or only gold checks): publish a version that holds out a test share, train on it, and evaluate that candidate.`
 				: 'Every prompt of this persona was used to train one of these models, is a gold check or was typed in the arena: import new prompts to evaluate on.'
 		);
 	return { promptIds, promptSource: version ? 'test_split' : 'prompts', datasetVersionId: version?.id ?? null };

@@ -1,4 +1,5 @@
 import { sql, type SQL } from 'drizzle-orm';
+import { z } from 'zod';
 import { rowsOf, type DbOrTx } from '../db';
 import { NotFoundError } from '../errors';
 import type { ModelRef, RoundSummary } from './types';
@@ -98,10 +99,13 @@ function summaryOf(row: RoundRow, models: ModelRef[]): RoundSummary {
 	};
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Ids arrive from URLs: one that is no uuid names no round (and never reaches PostgreSQL's uuid cast). */
+export function isRoundId(id: string): boolean {
+	return z.uuid().safeParse(id).success;
+}
 
 export async function getRound(db: DbOrTx, id: string): Promise<RoundSummary> {
-	const [found] = UUID.test(id) ? await summaries(db, sql`r.id = ${id}`) : [];
+	const [found] = isRoundId(id) ? await summaries(db, sql`r.id = ${id}`) : [];
 	if (!found) throw new NotFoundError('That evaluation round does not exist.');
 	return found;
 }

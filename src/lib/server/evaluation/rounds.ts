@@ -7,12 +7,14 @@ import { FieldError, isUniqueViolation, NotFoundError } from '../errors';
 import { log } from '../log';
 import { insertSamplingJob } from '../sampling/jobs';
 import { samplingSpecSchema } from '../sampling/spec';
+import type { RoundActor } from './round-close';
 import { drawRoundPrompts, trainingVersionOf } from './round-prompts';
 import { insertRound } from './round-rows';
 import { evaluationSettingsSchema, readEvaluationSettings } from './settings';
 import { WATCH_JOB, watchDedupeKey } from './watch-key';
 
 export { getRound, listRounds, roundsOf } from './round-summary';
+export { closeRound, type RoundActor } from './round-close';
 
 const setting = evaluationSettingsSchema.shape;
 
@@ -36,8 +38,6 @@ export const roundInputSchema = z.object({
 	temperature: setting.temperature.unwrap().optional()
 });
 export type RoundInput = z.infer<typeof roundInputSchema>;
-
-export type RoundActor = { id: string | null; ip?: string | null };
 
 export type CreatedRound = { roundId: string; number: number; jobId: string; prompts: number; promptSource: 'test_split' | 'prompts' };
 
@@ -66,6 +66,30 @@ function rolesOf(models: RoundModel[], candidateId: string | null | undefined): 
 	return { candidateId: candidateId ?? newest.id, baselineId: current?.id ?? null };
 }
 
+type RoundSize = { prompts: number; overlap: number; priority: number; temperature: number };
+
+/** The round's sampling job (every model's reply to each prompt, paired into the round) and its watch job. */
+async function startJobs(
+	tx: Tx,
+	personaId: string,
+	roundId: string,
+	modelVersionIds: string[],
+	promptIds: string[],
+	size: RoundSize,
+	createdBy: string | null
+): Promise<{ jobId: string; prompts: number }> {
+	const spec = samplingSpecSchema.parse({
+		selection: { promptIds, limit: promptIds.length },
+		strategy: { kind: 'models', modelVersionIds, temperature: size.temperature },
+		priority: size.priority,
+		evaluation: { roundId, overlap: size.overlap }
+	});
+	const sampling = await insertSamplingJob(tx, personaId, spec, createdBy);
+	await tx.update(evaluationRound).set({ samplingJobId: sampling.jobId }).where(eq(evaluationRound.id, roundId));
+	await tx.insert(job).values({ kind: WATCH_JOB, payload: { roundId }, personaId, dedupeKey: watchDedupeKey(roundId) });
+	return sampling;
+}
+
 /**
  * Starts a round in one transaction with its audit event: the round and its
  * models, the prompts drawn (round-prompts.ts), a sampling job that asks every
@@ -77,7 +101,7 @@ export async function createRound(db: Db, personaId: string, input: RoundInput, 
 	const models = await modelsOf(db, personaId, input.modelVersionIds);
 	const roles = rolesOf(models, input.candidateId);
 	const version = await trainingVersionOf(db, roles.candidateId);
-	const size = {
+	const size: RoundSize = {
 		prompts: input.prompts ?? settings.prompts,
 		overlap: input.overlap ?? settings.overlap,
 		priority: input.priority ?? settings.priority,
@@ -87,6 +111,9 @@ export async function createRound(db: Db, personaId: string, input: RoundInput, 
 		const round = await insertRound(
 			tx,
 			{
+				priority: size.priority,
+				overlap: size.overlap,
+				temperature: size.temperature,
 				personaId,
 				source,
 				candidateModelVersionId: roles.candidateId,
@@ -94,23 +121,12 @@ export async function createRound(db: Db, personaId: string, input: RoundInput, 
 				promptSource: version ? 'test_split' : 'prompts',
 				datasetVersionId: version?.id ?? null,
 				promptsRequested: size.prompts,
-				priority: size.priority,
-				overlap: size.overlap,
-				temperature: size.temperature,
 				createdBy: actor.id
 			},
 			input.modelVersionIds
 		);
-		const drawn = await drawRoundPrompts(tx, { id: round.id, personaId, modelVersionIds: input.modelVersionIds, limit: size.prompts }, version);
-		const spec = samplingSpecSchema.parse({
-			selection: { promptIds: drawn.promptIds, limit: drawn.promptIds.length },
-			strategy: { kind: 'models', modelVersionIds: input.modelVersionIds, temperature: size.temperature },
-			priority: size.priority,
-			evaluation: { roundId: round.id, overlap: size.overlap }
-		});
-		const sampling = await insertSamplingJob(tx, personaId, spec, actor.id);
-		await tx.update(evaluationRound).set({ samplingJobId: sampling.jobId }).where(eq(evaluationRound.id, round.id));
-		await tx.insert(job).values({ kind: WATCH_JOB, payload: { roundId: round.id }, personaId, dedupeKey: watchDedupeKey(round.id) });
+		const drawn = await drawRoundPrompts(tx, { id: round.id, personaId, candidateId: roles.candidateId, modelVersionIds: input.modelVersionIds, limit: size.prompts }, version);
+		const sampling = await startJobs(tx, personaId, round.id, input.modelVersionIds, drawn.promptIds, size, actor.id);
 		await audit.record(tx, {
 			actorId: actor.id,
 			action: 'evaluation.round.create',
@@ -121,31 +137,6 @@ export async function createRound(db: Db, personaId: string, input: RoundInput, 
 		});
 		return { roundId: round.id, number: round.number, jobId: sampling.jobId, prompts: sampling.prompts, promptSource: drawn.promptSource };
 	});
-}
-
-/**
- * Closes a round: its sampling job is cancelled, so no new pairs come; the
- * pairs it has stay in the queue and their votes still count. Closing a
- * closed round changes nothing.
- */
-export async function closeRound(db: Db, id: string, actor: RoundActor): Promise<{ already: boolean }> {
-	return db.transaction(async (tx) => {
-		const [round] = await tx.select().from(evaluationRound).where(eq(evaluationRound.id, id)).for('update');
-		if (!round) throw new NotFoundError('That evaluation round does not exist.');
-		if (round.closedAt) return { already: true };
-		await tx.update(evaluationRound).set({ closedAt: new Date() }).where(eq(evaluationRound.id, id));
-		if (round.samplingJobId) await cancelJob(tx, round.samplingJobId);
-		await audit.record(tx, { actorId: actor.id, action: 'evaluation.round.close', targetType: 'evaluation_round', targetId: id, details: { number: round.number }, ip: actor.ip });
-		return { already: false };
-	});
-}
-
-/** As jobs.requestCancel, inside the caller's transaction: a queued job ends now, a running one at its worker's next look. */
-async function cancelJob(tx: Tx, jobId: string): Promise<void> {
-	await tx.execute(sql`
-		update job set cancel_requested_at = coalesce(cancel_requested_at, now()), updated_at = now(),
-			status = case when status = 'queued' then 'cancelled' else status end
-		where id = ${jobId} and status in ('queued', 'running')`);
 }
 
 /**
@@ -183,4 +174,21 @@ async function chainRoundOf(db: Db, modelVersionId: string): Promise<{ roundId: 
 		await db.execute(sql`select id from evaluation_round where candidate_model_version_id = ${modelVersionId} and source = 'chain'`)
 	);
 	return found ? { roundId: found.id } : null;
+}
+
+/**
+ * The chain's step after it registers a candidate: a round when the persona's
+ * `roundOnCandidate` says so. A candidate that cannot be evaluated (no prompt
+ * left to draw) is noted in the chain's progress; the training itself succeeded.
+ */
+export async function roundOnCandidate(db: Db, modelVersionId: string): Promise<{ evaluationRoundId?: string; evaluationNote?: string }> {
+	const [model] = await db.select({ personaId: modelVersion.personaId }).from(modelVersion).where(eq(modelVersion.id, modelVersionId));
+	if (!model || !(await readEvaluationSettings(db, model.personaId)).roundOnCandidate) return {};
+	try {
+		const round = await startRoundForCandidate(db, modelVersionId);
+		return round ? { evaluationRoundId: round.roundId } : { evaluationNote: 'No evaluation round: the persona has no current model server to compare with.' };
+	} catch (error) {
+		if (error instanceof FieldError) return { evaluationNote: `No evaluation round: ${error.message}` };
+		throw error;
+	}
 }

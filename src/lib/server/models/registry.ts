@@ -110,8 +110,11 @@ export async function updateModel(db: Db, id: string, input: ModelInput, actor: 
 	}
 }
 
-/** Makes `id` its persona's current version; the one current before is retired, in the same transaction. */
-export async function makeCurrent(db: Db, id: string, actor: Actor): Promise<{ retired: string | null }> {
+/**
+ * Makes `id` its persona's current version; the one current before is retired, in the same transaction.
+ * `evidence` goes into the audit event with the promotion (the verdict an automatic promotion acted on).
+ */
+export async function makeCurrent(db: Db, id: string, actor: Actor, evidence: Record<string, unknown> = {}): Promise<{ retired: string | null }> {
 	return db.transaction(async (tx) => {
 		// Promotions for one persona queue on its row instead of tripping over the one-current index.
 		const ownerOf = tx.select({ personaId: modelVersion.personaId }).from(modelVersion).where(eq(modelVersion.id, id));
@@ -132,7 +135,7 @@ export async function makeCurrent(db: Db, id: string, actor: Actor): Promise<{ r
 			action: 'model.current',
 			targetType: 'model_version',
 			targetId: id,
-			details: { name: target.name, from: target.status, retired: was?.id ?? null },
+			details: { name: target.name, from: target.status, retired: was?.id ?? null, ...evidence },
 			ip: actor.ip
 		});
 		return { retired: was?.id ?? null };

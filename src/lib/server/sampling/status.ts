@@ -1,7 +1,10 @@
+import { eq } from 'drizzle-orm';
 import type { Db } from '../db';
+import { evaluationRound } from '../db/schema';
 import * as jobs from '../jobs/queue';
-import { NotFoundError } from '../errors';
+import { FieldError, NotFoundError } from '../errors';
 import { samplingProgress, SAMPLING_JOB, type SamplingProgress } from './jobs';
+import { samplingSpecSchema } from './spec';
 
 export type SamplingJobStatus = {
 	id: string;
@@ -12,6 +15,8 @@ export type SamplingJobStatus = {
 	finishedAt: string | null;
 	spec: Record<string, unknown>;
 	progress: SamplingProgress;
+	/** The evaluation round this job samples, if it is a round's job. */
+	evaluationRound: { id: string; number: number; closed: boolean } | null;
 };
 
 /** What the job page shows and polls. */
@@ -26,6 +31,20 @@ export async function samplingJobStatus(db: Db, id: string): Promise<SamplingJob
 		createdAt: found.createdAt.toISOString(),
 		finishedAt: found.finishedAt?.toISOString() ?? null,
 		spec: found.payload,
-		progress: await samplingProgress(db, found.id)
+		progress: await samplingProgress(db, found.id),
+		evaluationRound: await roundOf(db, found.payload)
 	};
+}
+
+async function roundOf(db: Db, payload: unknown): Promise<SamplingJobStatus['evaluationRound']> {
+	const spec = samplingSpecSchema.safeParse(payload);
+	const roundId = spec.success ? spec.data.evaluation?.roundId : undefined;
+	if (!roundId) return null;
+	const [round] = await db.select({ id: evaluationRound.id, number: evaluationRound.number, closedAt: evaluationRound.closedAt }).from(evaluationRound).where(eq(evaluationRound.id, roundId));
+	return round ? { id: round.id, number: round.number, closed: round.closedAt !== null } : null;
+}
+
+/** A closed round makes no new pairs, so its job stays stopped. */
+export function assertRoundOpen(status: SamplingJobStatus): void {
+	if (status.evaluationRound?.closed) throw new FieldError('job', `Evaluation round ${status.evaluationRound.number} is closed: its sampling job stays stopped.`);
 }

@@ -7,6 +7,7 @@ import type { JobContext, JobOutcome } from '../jobs/runner';
 import { KfpError, type KfpClient } from '../kubeflow/client';
 import type { ObjectStore } from '../storage';
 import { getDataset } from '../datasets/definitions';
+import { roundOnCandidate } from '../evaluation/rounds';
 import { MANIFEST } from '../datasets/manifest';
 import { getVersion, type DatasetVersion } from '../datasets/versions';
 import { chainKeyOf, runDedupeKey } from './chain-key';
@@ -105,7 +106,9 @@ async function step(context: ChainContext, subject: () => Promise<ChainSubject>)
 	if (!isFinished(ppo.state)) return later;
 	if (ppo.state !== 'SUCCEEDED') return stopped(ppo);
 	const model = await registerCandidate(context.db, ppo, await subject(), training);
-	return { status: 'succeeded', progress: { modelVersionId: model.id, modelName: model.name } };
+	// A retried step finds the round it started (one per candidate).
+	const evaluation = await roundOnCandidate(context.db, model.id);
+	return { status: 'succeeded', progress: { modelVersionId: model.id, modelName: model.name, ...evaluation } };
 }
 
 function stopped(run: TrainingRun): JobOutcome {

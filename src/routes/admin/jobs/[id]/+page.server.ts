@@ -1,7 +1,7 @@
 import * as runtime from '$lib/server/runtime';
 import * as jobs from '$lib/server/jobs/queue';
 import { requeueFailed } from '$lib/server/sampling/jobs';
-import { samplingJobStatus } from '$lib/server/sampling/status';
+import { assertRoundOpen, samplingJobStatus } from '$lib/server/sampling/status';
 import { requireRole } from '$lib/server/auth/guard';
 import * as audit from '$lib/server/audit';
 import { FieldError } from '$lib/server/errors';
@@ -31,6 +31,7 @@ export const actions: Actions = {
 		const job = await statusOf(event.params.id);
 		let retried: number;
 		try {
+			assertRoundOpen(job);
 			await jobs.assertResumable(runtime.db(), job.id);
 			// failed replies go back first, so the worker that picks the job up finds them
 			retried = await requeueFailed(runtime.db(), job.id);
