@@ -135,13 +135,15 @@ describe('arena battles', () => {
 
 		const [row] = rowsOf<any>(
 			await database.db.execute(sql`
-				select p.overlap, p.lease_count, pr.source, pr.tags, pr.domain, r.source as round_source, r.prompt_source, r.candidate_model_version_id, r.baseline_model_version_id,
+				select p.overlap, p.lease_count, r.id as round_id, pr.source, pr.tags, pr.domain, r.source as round_source, r.prompt_source, r.candidate_model_version_id, r.baseline_model_version_id,
 					(select array_agg(model_version_id::text order by model_version_id) from evaluation_round_model m where m.round_id = r.id) as models,
 					(select count(*)::int from lease l where l.pair_id = p.id and l.annotator_id = ${admin.id}) as my_lease
 				from pair p join prompt pr on pr.id = p.prompt_id join evaluation_round r on r.id = p.evaluation_round_id where p.id = ${body.battleId}`)
 		);
 		expect(row).toMatchObject({ overlap: 1, lease_count: 1, source: 'arena', tags: ['arena'], domain: 'coding', round_source: 'arena', prompt_source: 'arena', candidate_model_version_id: candidateId, baseline_model_version_id: persona.modelId, my_lease: 1 });
 		expect(row.models).toEqual([persona.modelId, candidateId].sort());
+		const watch = rowsOf<{ kind: string }>(await database.db.execute(sql`select kind from job where payload->>'roundId' = ${row.round_id}`));
+		expect(watch, 'the round of a candidate is watched for auto-promotion').toEqual([{ kind: 'evaluation.watch' }]);
 
 		const again = await battle(body);
 		expect(again.json.battle).toEqual(shown);

@@ -1,10 +1,11 @@
 import { and, desc, eq, isNull, sql, type SQL } from 'drizzle-orm';
 import * as audit from '../audit';
 import { rowsOf, type DbOrTx, type Tx } from '../db';
-import { candidate, evaluationRound, lease, pair, pairHandout, persona, prompt, type ChatMessage } from '../db/schema';
+import { candidate, evaluationRound, job, lease, pair, pairHandout, persona, prompt, type ChatMessage } from '../db/schema';
 import { contentHash } from '../prompts/hash';
 import type { LiveReply } from './arena-models';
 import { insertRound } from './round-rows';
+import { WATCH_JOB, watchDedupeKey } from './watch-key';
 
 /*
  * What a battle writes, in the caller's transaction: the prompt (tagged as
@@ -73,6 +74,8 @@ async function roundFor(tx: Tx, rows: BattleRows): Promise<{ id: string; priorit
 		},
 		[a, b]
 	);
+	// A round about a candidate is watched like any other (rounds.ts): with autoPromote, arena votes alone can promote it.
+	if (rows.currentId) await tx.insert(job).values({ kind: WATCH_JOB, payload: { roundId: round.id }, personaId: rows.personaId, dedupeKey: watchDedupeKey(round.id) });
 	return { id: round.id, priority: rows.priority };
 }
 
