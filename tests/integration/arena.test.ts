@@ -223,6 +223,15 @@ describe('voting in the arena', () => {
 		expect(new Set([first.reveal.left.name, first.reveal.right.name])).toEqual(new Set(['policy-v7', 'policy-v8']));
 	});
 
+	it('shows the newest battle still held and not voted on again after a reload, and not once it is voted on', async () => {
+		const shown = (await battle(battleBody({ prompt: 'Reload me.' }))).json.battle as PairView;
+		const open = async () => ((await arenaLoad(requestEvent(`/arena?persona=${persona.slug}`, { user: admin }))) as { open: PairView | null }).open;
+		expect((await open())?.pairId).toBe(shown.pairId);
+		expect((await open())?.leftCandidateId).toBe(shown.leftCandidateId);
+		await vote(shown);
+		expect((await open())?.pairId).not.toBe(shown.pairId);
+	});
+
 	it('takes only the voter’s own arena battles: another person’s is not theirs to vote on or reveal', async () => {
 		const trusted = await member('reviewer');
 		await database.db.execute(sql`update "user" set arena_access = true where id = ${trusted.id}`);
