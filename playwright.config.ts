@@ -12,6 +12,28 @@ const chromiumPath = process.env.CHROMIUM_PATH || (existsSync('/usr/bin/chromium
 // tests/e2e/serve.ts's folders, so its sweep removes it once this run's process is gone.
 const objectsDir = (process.env.E2E_OBJECTS_DIR ??= mkdtempSync(path.join(os.tmpdir(), `codelynn-e2e-${process.pid}-objects-`)));
 
+// Debian's Chromium when present (see chromiumPath), else Playwright's; both projects use it.
+const chromium = {
+	...devices['Desktop Chrome'],
+	launchOptions: {
+		executablePath: chromiumPath,
+		// Debian's Chromium as root in a container: no sandbox, no GPU, no background calls home.
+		args: chromiumPath
+			? [
+					'--no-sandbox',
+					'--disable-gpu',
+					'--disable-background-networking',
+					'--disable-component-update',
+					'--disable-sync',
+					'--no-first-run'
+				]
+			: []
+	}
+};
+
+/** Specs that cast evaluation votes (see the 'chromium-late' project). */
+const LATE_SPECS = /(evaluation|arena)\.spec\.ts$/;
+
 export default defineConfig({
 	testDir: 'tests/e2e',
 	// Every spec talks to one server and one database: in parallel they would change each other's users.
@@ -35,23 +57,16 @@ export default defineConfig({
 	projects: [
 		{
 			name: 'chromium',
-			use: {
-				...devices['Desktop Chrome'],
-				launchOptions: {
-					executablePath: chromiumPath,
-					// Debian's Chromium as root in a container: no sandbox, no GPU, no background calls home.
-					args: chromiumPath
-						? [
-								'--no-sandbox',
-								'--disable-gpu',
-								'--disable-background-networking',
-								'--disable-component-update',
-								'--disable-sync',
-								'--no-first-run'
-							]
-						: []
-				}
-			}
+			testIgnore: LATE_SPECS,
+			use: chromium
+		},
+		{
+			// Evaluation rounds put votes into the demo persona's queue; the quality spec counts judgments and annotators from an
+			// empty start, so these specs run after every other one (files otherwise run in name order).
+			name: 'chromium-late',
+			testMatch: LATE_SPECS,
+			dependencies: ['chromium'],
+			use: chromium
 		}
 	],
 	webServer: [

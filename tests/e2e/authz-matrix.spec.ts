@@ -42,6 +42,8 @@ const NO_SUCH_GOLD = '00000000-0000-4000-8000-00000000901d';
 const NO_SUCH_PAIR = '00000000-0000-4000-8000-00000000fa17';
 /** A model version id that names nothing. */
 const NO_SUCH_MODEL = '00000000-0000-4000-8000-0000000de1a0';
+/** An evaluation round id that names nothing. */
+const NO_SUCH_ROUND = '00000000-0000-4000-8000-00000000e7a1';
 /** Machines with the shared bearer token only: a session is no credential there, so every caller is refused (401). */
 const tokenOnly: Expectation = { anonymous: 'login', annotator: 'login', reviewer: 'login', admin: 'login' };
 /** Any signed-in role, tried on a thing that does not exist: past the guard to a 404. */
@@ -214,8 +216,17 @@ const rules: Record<string, RouteRule> = {
 	'/admin/models/[id]': {
 		path: () => `/admin/models/${NO_SUCH_MODEL}`,
 		page: adminOnlyMissing,
-		actions: { makeCurrent: { expect: adminOnlyMissing } }
+		actions: { makeCurrent: { expect: adminOnlyMissing }, startRound: { expect: adminOnlyMissing } }
 	},
+	'/admin/evaluation': {
+		path: () => '/admin/evaluation',
+		page: adminOnly,
+		// Empty forms stop at validation (no models ticked; number fields missing): no round starts, no setting changes.
+		actions: { start: { expect: adminOnly }, settings: { expect: adminOnly } }
+	},
+	// A round id that names nothing: only the admin gets past the guard, to the 404, and nothing is closed.
+	'/admin/evaluation/rounds/[id]': { path: () => `/admin/evaluation/rounds/${NO_SUCH_ROUND}`, page: adminOnlyMissing, actions: { close: { expect: adminOnlyMissing } } },
+	'/admin/loop': { path: () => '/admin/loop', page: adminOnly },
 	'/admin/training': {
 		path: () => '/admin/training',
 		page: adminOnly,

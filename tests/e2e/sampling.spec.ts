@@ -26,7 +26,9 @@ test('register the model server, import prompts, sample pairs, and rank one of t
 	// the test server's answer, shown under the model's row
 	await expect(page.getByTestId(`answer-${modelId}`)).toContainText(/Answered in \d+ ms/);
 	await expect(page.getByTestId(`answer-${modelId}`)).toContainText(/Regarding/);
-	await row.getByRole('button', { name: 'Make current' }).click();
+	// No evaluation votes yet, so the verdict is "not yet known": the first click asks for a confirmation.
+	await row.getByRole('button', { name: 'Make current', exact: true }).click();
+	await row.getByRole('button', { name: 'Make current anyway' }).click();
 	await expect(row.locator('[data-cell=status]')).toHaveText('current');
 
 	// 2. prompts: a JSONL file through the upload form

@@ -18,17 +18,17 @@ import { NotFoundError } from '../../src/lib/server/errors';
 let database: TestDatabase;
 let personaId: string;
 let models: Record<string, string>;
-let annotatorId: string;
+let annotators: string[];
 let firstRound: string;
 
 beforeAll(async () => {
 	database = await createTestDatabase();
 	const db = database.db;
 	({ personaId, models } = await createModels(db, ['policy-v7', 'policy-v8', 'policy-v9', 'policy-v6']));
-	annotatorId = (await createUsers(db, 1))[0]!.id;
+	annotators = (await createUsers(db, 3)).map((user) => user.id);
 	const v7 = models['policy-v7']!;
 	const pairsOf = (roundId: string | null, first: string, domain: string, choices: ReturnType<typeof repeat>, knownAnswer?: 'a' | 'b') =>
-		votedPairs(db, { personaId, roundId, first, second: v7, domain, choices, annotatorId, knownAnswer });
+		votedPairs(db, { personaId, roundId, first, second: v7, domain, choices, annotatorIds: annotators.slice(0, 1), knownAnswer });
 
 	firstRound = await createRoundOf(db, personaId, { candidateId: models['policy-v8']!, baselineId: v7, modelIds: [models['policy-v8']!, v7] });
 	await pairsOf(firstRound, models['policy-v8']!, 'chat', repeat(['a', 42], ['tie', 3], ['both_off_persona', 3], ['b', 12]));
@@ -151,7 +151,7 @@ describe('verdictFor', () => {
 		const { personaId: other, models: own } = await createModels(database.db, ['lynn-v2', 'lynn-v1']);
 		const both = [own['lynn-v2']!, own['lynn-v1']!];
 		const round = await createRoundOf(database.db, other, { candidateId: own['lynn-v2']!, baselineId: own['lynn-v1']!, modelIds: both });
-		await votedPairs(database.db, { personaId: other, roundId: round, first: own['lynn-v2']!, second: own['lynn-v1']!, domain: 'chat', choices: repeat(['a', 30], ['b', 10]), annotatorId });
+		await votedPairs(database.db, { personaId: other, roundId: round, first: own['lynn-v2']!, second: own['lynn-v1']!, domain: 'chat', choices: repeat(['a', 30], ['b', 10]), annotatorIds: annotators.slice(0, 1) });
 		// A newer round without a baseline (an admin's round of several models) does not hide the older one's.
 		await createRoundOf(database.db, other, { candidateId: own['lynn-v2']!, baselineId: null, modelIds: both });
 		const verdict = await verdictFor(database.db, own['lynn-v2']!, { minVotes: 20 });
@@ -167,5 +167,17 @@ describe('verdictFor', () => {
 	it('answers "not found" for a model that does not exist', async () => {
 		await expect(verdictFor(database.db, crypto.randomUUID())).rejects.toThrow(NotFoundError);
 		await expect(verdictFor(database.db, 'policy-v8')).rejects.toThrow(NotFoundError);
+	});
+});
+
+describe('votes on one pair', () => {
+	it('count as one look when every annotator on every pair agrees: 10 pairs at overlap 3 weigh as 10 votes, not 30', async () => {
+		const { personaId: other, models: own } = await createModels(database.db, ['clear-v1', 'clear-v2']);
+		const round = await createRoundOf(database.db, other, { candidateId: own['clear-v2']!, baselineId: own['clear-v1']!, modelIds: Object.values(own) });
+		await votedPairs(database.db, { personaId: other, roundId: round, first: own['clear-v2']!, second: own['clear-v1']!, domain: 'chat', choices: repeat(['a', 10]), annotatorIds: annotators });
+		const record = await headToHead(database.db, own['clear-v2']!, own['clear-v1']!);
+		expect(record).toMatchObject({ wins: 30, votes: 30, winRate: 1, high: 1 });
+		expect(record.low).toBeCloseTo(wilson(10, 10).low!, 12);
+		expect((await verdictFor(database.db, own['clear-v2']!, { minVotes: 30 })).outcome).toBe('better');
 	});
 });

@@ -34,6 +34,10 @@ type World = {
 	userId: string;
 	annotatorId: string;
 	modelId: string;
+	/** A second model server version (a candidate), for an evaluation round against the current one. */
+	candidateId: string;
+	/** An evaluation round of the two, its sampling job never run (JOBS_WORKER is off). */
+	roundId: string;
 	jobId: string;
 	datasetId: string;
 	version: number;
@@ -142,7 +146,28 @@ const entries: Record<string, Entry> = {
 	'POST /admin/models ?/test': { as: 'admin', path: () => '/admin/models?/test', form: (w) => ({ id: w.modelId }) },
 	'POST /admin/models ?/makeCurrent': { as: 'admin', path: () => '/admin/models?/makeCurrent', form: (w) => ({ id: w.modelId }) },
 	'POST /admin/models ?/retire': { as: 'admin', path: () => '/admin/models?/retire', form: (w) => ({ id: w.modelId }) },
-	'POST /admin/models/[id] ?/makeCurrent': { as: 'admin', path: (w) => `/admin/models/${w.modelId}?/makeCurrent`, form: () => ({}) },
+	'POST /admin/models/[id] ?/makeCurrent': { as: 'admin', path: (w) => `/admin/models/${w.modelId}?/makeCurrent`, form: () => ({ confirm: 'yes' }) },
+	// No fields: only the malformed bodies reach it, and each is refused before the action runs.
+	'POST /admin/models/[id] ?/startRound': { as: 'admin', path: (w) => `/admin/models/${w.modelId}?/startRound`, form: () => ({}) },
+	'POST /admin/evaluation ?/start': {
+		as: 'admin',
+		path: (w) => `/admin/evaluation?persona=${w.persona}&/start`,
+		form: (w) => ({ modelVersionIds: [w.modelId, w.candidateId], prompts: '2', overlap: '1', priority: '0', temperature: '0.7' }),
+		// The generated cases fuzz single fields; a ticked model is one of several values of the same name.
+		cases: (w, at) => [
+			{
+				name: 'NUL in a ticked model',
+				send: { path: at, body: multipart({ modelVersionIds: [w.modelId, w.candidateId + NUL], prompts: '2', overlap: '1', priority: '0', temperature: '0.7' }) },
+				blames: 'modelVersionIds'
+			}
+		]
+	},
+	'POST /admin/evaluation ?/settings': {
+		as: 'admin',
+		path: (w) => `/admin/evaluation?persona=${w.persona}&/settings`,
+		form: () => ({ prompts: '20', overlap: '1', priority: '10', temperature: '0.7', minVotes: '50', roundOnCandidate: 'on', autoPromote: 'on' })
+	},
+	'POST /admin/evaluation/rounds/[id] ?/close': { as: 'admin', path: (w) => `/admin/evaluation/rounds/${w.roundId}?/close`, form: () => ({}) },
 	'POST /admin/training ?/terminate': { as: 'admin', path: () => '/admin/training?/terminate', form: () => ({ id: NO_SUCH_RUN }) },
 	'POST /admin/training ?/retry': { as: 'admin', path: () => '/admin/training?/retry', form: () => ({ id: NO_SUCH_RUN }) },
 	'POST /admin/training ?/resume': { as: 'admin', path: () => '/admin/training?/resume', form: () => ({ id: NO_SUCH_RUN }) },
@@ -295,7 +320,12 @@ describe.runIf(kind === 'postgres')('the fuzz matrix, against the production bui
 		// Sampling needs a model server as the current model; with JOBS_WORKER off nothing ever calls it.
 		await admin('/admin/models?/create', { ...modelFields, name: 'Fuzz sampler' });
 		const [sampler] = await sql<Array<{ id: string }>>`select id from model_version where name = 'Fuzz sampler'`;
-		await admin('/admin/models?/makeCurrent', { id: sampler!.id });
+		// Confirmed: the demo pool it replaces has no evaluation votes against it, so the verdict is "not yet known".
+		await admin('/admin/models?/makeCurrent', { id: sampler!.id, confirm: 'yes' });
+		await admin('/admin/models?/create', { ...modelFields, name: 'Fuzz candidate' });
+		const [candidate] = await sql<Array<{ id: string }>>`select id from model_version where name = 'Fuzz candidate'`;
+		await admin(`/admin/evaluation?persona=${persona!.slug}&/start`, { modelVersionIds: [sampler!.id, candidate!.id], prompts: '2', overlap: '1', priority: '0', temperature: '0.7' });
+		const [round] = await sql<Array<{ id: string }>>`select id from evaluation_round order by created_at desc limit 1`;
 		await admin('/admin/sampling?/create', samplingFields);
 		await admin('/admin/datasets?/create', datasetForm('fuzz-set'));
 		const [target] = await sql<Array<{ id: string }>>`select id from "user" where email = 'fuzz-target@example.com'`;
@@ -304,12 +334,14 @@ describe.runIf(kind === 'postgres')('the fuzz matrix, against the production bui
 		await admin(`/admin/datasets/${dataset!.id}?/publish`, {});
 		const [version] = await sql<Array<{ version: number }>>`select version from dataset_version where dataset_id = ${dataset!.id}`;
 		const { pair, gold } = await seedGold(persona!.slug);
-		if (!target || !job || !dataset || !version || !inviteToken) throw new Error('seeding the matrix world failed');
+		if (!target || !job || !dataset || !version || !inviteToken || !candidate || !round) throw new Error('seeding the matrix world failed');
 		return {
 			persona: persona!.slug,
 			userId: target.id,
 			annotatorId: annotator!.id,
 			modelId: model!.id,
+			candidateId: candidate.id,
+			roundId: round.id,
 			jobId: job.id,
 			datasetId: dataset.id,
 			version: version.version,

@@ -56,14 +56,14 @@ export async function createRoundOf(
 
 /**
  * One pair per choice, each on a prompt of its own in `domain`, between a
- * reply of `first` and one of `second`, with one vote by `annotatorId`:
- * choices name `first`'s reply as `a`. On every other pair the replies are
+ * reply of `first` and one of `second`, with the same vote by each of
+ * `annotatorIds` (the pair's overlap): choices name `first`'s reply as `a`. On every other pair the replies are
  * swapped (candidate_a is `second`'s), and the stored choice with them, so
  * the tallies must read a / b through the pair's candidates.
  */
 export async function votedPairs(
 	db: Db,
-	options: { personaId: string; roundId: string | null; first: string; second: string; domain: string; choices: Choice[]; annotatorId: string; knownAnswer?: Choice }
+	options: { personaId: string; roundId: string | null; first: string; second: string; domain: string; choices: Choice[]; annotatorIds: string[]; knownAnswer?: Choice }
 ): Promise<void> {
 	const swapped: Record<Choice, Choice> = { a: 'b', b: 'a', tie: 'tie', both_off_persona: 'both_off_persona' };
 	const votes: VoteFixture[] = [];
@@ -82,13 +82,13 @@ export async function votedPairs(
 					returning id, prompt_id, model_version_id
 				)
 				insert into pair (prompt_id, persona_id, candidate_a_id, candidate_b_id, overlap, evaluation_round_id, known_answer)
-				select asked.id, ${options.personaId}, ${swap ? sql`s.id, f.id` : sql`f.id, s.id`}, 1, ${options.roundId}::uuid, ${options.knownAnswer ?? null}
+				select asked.id, ${options.personaId}, ${swap ? sql`s.id, f.id` : sql`f.id, s.id`}, ${options.annotatorIds.length}, ${options.roundId}::uuid, ${options.knownAnswer ?? null}
 				from asked
 				join replies f on f.model_version_id = ${options.first}::uuid
 				join replies s on s.model_version_id = ${options.second}::uuid
 				returning id`)
 		);
-		votes.push({ pairId: row!.id, annotatorId: options.annotatorId, choice: swap ? swapped[choice] : choice });
+		for (const annotatorId of options.annotatorIds) votes.push({ pairId: row!.id, annotatorId, choice: swap ? swapped[choice] : choice });
 	}
 	await addVotes(db, votes);
 }

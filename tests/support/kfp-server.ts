@@ -13,6 +13,8 @@ import { judgePipeline, parsePipelineFile, runParameterProblems, type UploadedPi
 const SWAGGER_FILES = ['run', 'pipeline', 'pipeline.upload', 'experiment', 'filter'].map((name) => `kfp_v2beta1_${name}.swagger.json`);
 
 export type RunOutcome = { state: 'SUCCEEDED' } | { state: 'FAILED'; message: string };
+/** What a run of a pipeline writes before it ends SUCCEEDED (its model, its metrics file), given the run's parameters. */
+export type RunOutputs = (parameters: Record<string, unknown>) => Promise<void>;
 export type FakeKfpOptions = { token?: string | null; multiUser?: boolean };
 export type RecordedKfpRequest = { method: string; path: string; query: Record<string, string>; body: unknown; headers: Record<string, string | undefined> };
 export type FakeKfpServer = {
@@ -24,8 +26,17 @@ export type FakeKfpServer = {
 	/** How runs of this pipeline (KFP pipeline name or pipelineInfo.name) end; SUCCEEDED by default. */
 	outcomeFor(pipelineName: string, outcome: RunOutcome): void;
 	outcomeForRun(runId: string, outcome: RunOutcome): void;
-	/** One step for this run, or for every unfinished run: PENDING → RUNNING → outcome, CANCELING → CANCELED. */
-	advance(runId?: string): void;
+	/**
+	 * Runs of this pipeline write their outputs when they succeed, as the real one uploads before
+	 * its last task ends: a run turns SUCCEEDED only once `write` has finished (FAILED, with its
+	 * message, if it throws), so a client never sees SUCCEEDED before the outputs exist.
+	 */
+	onSucceeded(pipelineName: string, write: RunOutputs): void;
+	/**
+	 * One step for this run, or for every unfinished run: PENDING → RUNNING → outcome, CANCELING → CANCELED.
+	 * Resolves once the step is taken (a run with outputs to write succeeds after writing them).
+	 */
+	advance(runId?: string): Promise<void>;
 	/** Advance every unfinished run every `ms`; null stops. */
 	autoAdvance(ms: number | null): void;
 	/** The next `count` requests answer `status` with a gateway error body; 'after' handles them first (the answer is lost, the effect is not). */
@@ -156,6 +167,8 @@ type StoredRun = {
 	namespace: string;
 	pipelineNames: string[];
 	seq: number;
+	/** Writing its outputs: a second advance meanwhile does not write them again. */
+	finishing?: boolean;
 };
 
 /** KFP timestamps have whole seconds. */
@@ -249,6 +262,7 @@ class KfpState {
 	readonly runs: StoredRun[] = [];
 	readonly pipelineOutcomes = new Map<string, RunOutcome>();
 	readonly runOutcomes = new Map<string, RunOutcome>();
+	readonly outputs = new Map<string, RunOutputs>();
 	private seq = 0;
 
 	constructor(
@@ -286,15 +300,25 @@ class KfpState {
 		else delete run.wire.error;
 	}
 
-	advance(run: StoredRun): void {
+	async advance(run: StoredRun): Promise<void> {
 		const state = run.wire.state;
 		if (state === 'PENDING') return this.transition(run, 'RUNNING');
 		if (state === 'CANCELING') return this.transition(run, 'CANCELED');
-		if (state !== 'RUNNING') return;
+		if (state !== 'RUNNING' || run.finishing) return;
 		const outcome =
 			this.runOutcomes.get(run.wire.run_id) ?? run.pipelineNames.map((n) => this.pipelineOutcomes.get(n)).find(Boolean) ?? { state: 'SUCCEEDED' };
-		if (outcome.state === 'SUCCEEDED') return this.transition(run, 'SUCCEEDED');
-		this.transition(run, 'FAILED', { code: 2, message: outcome.message });
+		if (outcome.state === 'FAILED') return this.transition(run, 'FAILED', { code: 2, message: outcome.message });
+		const write = run.pipelineNames.map((n) => this.outputs.get(n)).find(Boolean);
+		if (!write) return this.transition(run, 'SUCCEEDED');
+		run.finishing = true;
+		try {
+			await write((run.wire.runtime_config as { parameters?: Record<string, unknown> } | undefined)?.parameters ?? {});
+			this.transition(run, 'SUCCEEDED');
+		} catch (error) {
+			this.transition(run, 'FAILED', { code: 2, message: `writing the outputs failed: ${error instanceof Error ? error.message : String(error)}` });
+		} finally {
+			run.finishing = false;
+		}
 	}
 }
 
@@ -675,8 +699,8 @@ export async function startKfpServer(options: FakeKfpOptions = {}): Promise<Fake
 	const address = server.address();
 	if (!address || typeof address === 'string') throw new Error('the fake KFP server has no TCP address');
 
-	const advance = (runId?: string): void => {
-		for (const run of runId ? [state.run(runId, 'advance')] : [...state.runs]) state.advance(run);
+	const advance = async (runId?: string): Promise<void> => {
+		await Promise.all((runId ? [state.run(runId, 'advance')] : [...state.runs]).map((run) => state.advance(run)));
 	};
 	return {
 		endpoint: `http://127.0.0.1:${address.port}`,
@@ -684,10 +708,11 @@ export async function startKfpServer(options: FakeKfpOptions = {}): Promise<Fake
 		setToken: (next) => void (token = next),
 		outcomeFor: (pipelineName, outcome) => void state.pipelineOutcomes.set(pipelineName, outcome),
 		outcomeForRun: (runId, outcome) => void state.runOutcomes.set(runId, outcome),
+		onSucceeded: (pipelineName, write) => void state.outputs.set(pipelineName, write),
 		advance,
 		autoAdvance(ms) {
 			if (ticker) clearInterval(ticker);
-			ticker = ms === null ? null : setInterval(() => advance(), ms);
+			ticker = ms === null ? null : setInterval(() => void advance(), ms);
 			ticker?.unref();
 		},
 		failNext(count, status = 503, when = 'before') {

@@ -16,6 +16,8 @@ export type S3Server = {
 	bucket: string;
 	/** Points at this server; tests put a proxy's endpoint in its place to inject faults. */
 	config: Extract<ObjectStoreConfig, { kind: 's3' }>;
+	/** The S3_* variables that point the app's configuration at this server. */
+	env: Record<string, string>;
 	dir: string;
 	stop(): Promise<void>;
 };
@@ -45,6 +47,7 @@ export async function startS3Server({ bucket }: { bucket: string }): Promise<S3S
 			// s3rver checks signatures against this one built-in account.
 			credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }
 		},
+		env: { S3_BUCKET: bucket, S3_ENDPOINT: endpoint, S3_FORCE_PATH_STYLE: 'true', S3_ACCESS_KEY_ID: 'S3RVER', S3_SECRET_ACCESS_KEY: 'S3RVER' },
 		dir,
 		async stop() {
 			await closeServer(server.httpServer);

@@ -1,24 +1,28 @@
 import { inArray, sql, type SQL } from 'drizzle-orm';
 import { rowsOf, type DbOrTx } from '../db';
 import { modelVersion } from '../db/schema';
-import type { WinTally } from './stats';
 import type { ModelRef } from './types';
 
-/** Evaluation votes between two models on the prompts of one domain, from `first`'s side (`first` < `second` as uuids). */
-export type DomainTally = { first: string; second: string; domain: string; tally: WinTally };
+/**
+ * `pairs` pairs of one prompt domain between models `first` and `second`
+ * (`first` < `second` as uuids), each with these evaluation votes from
+ * `first`'s side.
+ */
+export type PairGroupRow = { first: string; second: string; domain: string; wins: number; ties: number; losses: number; pairs: number };
 
 const int = (value: unknown): number => Number(value ?? 0);
 
 /**
  * Evaluation votes within `scope` (a condition on the pair `p` and its
- * candidates `ca`, `cb`), tallied per pair of models and prompt domain. A
- * vote is a judgment on a pair of a round; gold checks (a known answer)
- * never are, nor a pair of two replies of one model. `a` / `b` name the
- * pair's candidates; tie and both-off-persona are ties. Votes are first
- * counted per pair, so the win rate's interval can see how they cluster
- * (stats/win-rate.ts); no judgment comes into memory.
+ * candidates `ca`, `cb`), counted per pair, then the pairs grouped by pair
+ * of models, prompt domain and their votes: the intervals resample and
+ * weigh pairs, not votes (stats/), and a persona's million votes come back
+ * as a few hundred rows. A vote is a judgment on a pair of a round; gold
+ * checks (a known answer) never are, nor a pair of two replies of one
+ * model. `a` / `b` name the pair's candidates; tie and both-off-persona are
+ * ties.
  */
-export async function tallyVotes(db: DbOrTx, scope: SQL): Promise<DomainTally[]> {
+export async function tallyVotes(db: DbOrTx, scope: SQL): Promise<PairGroupRow[]> {
 	const rows = rowsOf<Record<string, unknown>>(
 		await db.execute(sql`
 			with votes as (
@@ -35,27 +39,20 @@ export async function tallyVotes(db: DbOrTx, scope: SQL): Promise<DomainTally[]>
 					and ca.model_version_id <> cb.model_version_id and (${scope})
 			), per_pair as (
 				select domain, first, second, count(*) filter (where winner = first) as wins,
-					count(*) filter (where winner is null) as ties, count(*) filter (where winner = second) as losses, count(*) as votes
+					count(*) filter (where winner is null) as ties, count(*) filter (where winner = second) as losses
 				from votes group by pair_id, domain, first, second
 			)
-			select first, second, domain, sum(wins) as wins, sum(ties) as ties, sum(losses) as losses, count(*) as pairs,
-				sum((2 * wins + ties) * (2 * wins + ties)) as half_score_squares, sum((2 * wins + ties) * votes) as half_score_votes,
-				sum(votes * votes) as vote_squares
-			from per_pair group by first, second, domain`)
+			select first, second, domain, wins, ties, losses, count(*) as pairs
+			from per_pair group by first, second, domain, wins, ties, losses`)
 	);
 	return rows.map((r) => ({
 		first: String(r.first),
 		second: String(r.second),
 		domain: String(r.domain),
-		tally: {
-			wins: int(r.wins),
-			ties: int(r.ties),
-			losses: int(r.losses),
-			pairs: int(r.pairs),
-			halfScoreSquares: int(r.half_score_squares),
-			halfScoreVotes: int(r.half_score_votes),
-			voteSquares: int(r.vote_squares)
-		}
+		wins: int(r.wins),
+		ties: int(r.ties),
+		losses: int(r.losses),
+		pairs: int(r.pairs)
 	}));
 }
 

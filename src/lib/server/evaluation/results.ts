@@ -5,7 +5,7 @@ import { NotFoundError } from '../errors';
 import { isUuid } from '../gold/editor';
 import { DEFAULT_REPLICATES } from '../quality/stats';
 import { readEvaluationSettings } from './settings';
-import { modelRefs, tallyVotes, type DomainTally } from './results-sql';
+import { modelRefs, tallyVotes, type PairGroupRow } from './results-sql';
 import * as stats from './stats';
 import type { HeadToHead, Leaderboard, ModelRef, RoundResults, RoundSummary, Verdict } from './types';
 
@@ -20,22 +20,18 @@ type ModelPairTally = { first: string; second: string; tally: stats.WinTally };
 /** Bradley–Terry ratings of every model version of the persona with evaluation votes, over all its rounds (arena included). */
 export async function leaderboard(db: DbOrTx, personaId: string): Promise<Leaderboard> {
 	if (!isUuid(personaId)) throw new NotFoundError('That persona does not exist.');
-	const tallies = pooled(await tallyVotes(db, sql`p.persona_id = ${personaId}`));
-	const ids = [...new Set(tallies.flatMap((t) => [t.first, t.second]))];
+	const rows = await tallyVotes(db, sql`p.persona_id = ${personaId}`);
+	const ids = [...new Set(rows.flatMap((row) => [row.first, row.second]))];
 	const refs = await modelRefs(db, ids);
 	const index = new Map(ids.map((id, i) => [id, i]));
-	const matchups = tallies.map(({ first, second, tally }) => ({ first: index.get(first)!, second: index.get(second)!, ...tally }));
-	const rated = stats.rateModels(ids.length, matchups);
+	const rated = stats.rateModels(ids.length, rows.map((row) => ({ ...row, first: index.get(row.first)!, second: index.get(row.second)! })));
 	const ratings = ids.map((id, i) => ({ ...refOf(refs, id), ...rated[i]! })).sort((x, y) => y.rating - x.rating);
 	const ratingOf = new Map(ratings.map((r) => [r.id, r.rating]));
-	const matrix = tallies.map((t) => {
-		const better = ratingOf.get(t.first)! >= ratingOf.get(t.second)! ? t.first : t.second;
-		return toHeadToHead(refs, t, better);
-	});
+	const matrix = pooled(rows).map((t) => toHeadToHead(refs, t, ratingOf.get(t.first)! >= ratingOf.get(t.second)! ? t.first : t.second));
 	return {
 		ratings,
 		matrix,
-		votes: matchups.reduce((sum, m) => sum + m.wins + m.ties + m.losses, 0),
+		votes: matrix.reduce((sum, cell) => sum + cell.votes, 0),
 		replicates: DEFAULT_REPLICATES,
 		groups: new Set(rated.map((r) => r.group)).size
 	};
@@ -47,7 +43,7 @@ export async function headToHead(db: DbOrTx, aId: string, bId: string): Promise<
 	const refs = await modelRefs(db, [aId, bId]);
 	const scope = sql`(ca.model_version_id, cb.model_version_id) in ((${aId}::uuid, ${bId}::uuid), (${bId}::uuid, ${aId}::uuid))`;
 	const [tally] = pooled(await tallyVotes(db, scope));
-	return toHeadToHead(refs, tally ?? { first: aId, second: bId, tally: stats.tallyPairs([]) }, aId);
+	return toHeadToHead(refs, tally ?? { first: aId, second: bId, tally: stats.tallyGroups([]) }, aId);
 }
 
 /** Per pair of the round's models and per prompt domain: each from the candidate's side when it is one of the two. */
@@ -110,15 +106,16 @@ async function baselineOf(db: DbOrTx, candidate: ModelRef, personaId: string): P
 	return round?.baselineId ?? null;
 }
 
-/** Domain tallies summed per pair of models (the domains' pairs are disjoint). */
-function pooled(tallies: readonly (DomainTally | ModelPairTally)[]): ModelPairTally[] {
-	const byModels = new Map<string, ModelPairTally>();
-	for (const { first, second, tally } of tallies) {
-		const key = `${first} ${second}`;
-		const seen = byModels.get(key);
-		byModels.set(key, { first, second, tally: seen ? stats.addTallies(seen.tally, tally) : tally });
+/** The groups' pairs tallied per pair of models (whatever their domain). */
+function pooled(rows: readonly PairGroupRow[]): ModelPairTally[] {
+	const byModels = new Map<string, PairGroupRow[]>();
+	for (const row of rows) {
+		const key = `${row.first} ${row.second}`;
+		const group = byModels.get(key);
+		if (group) group.push(row);
+		else byModels.set(key, [row]);
 	}
-	return [...byModels.values()];
+	return [...byModels.values()].map((group) => ({ first: group[0]!.first, second: group[0]!.second, tally: stats.tallyGroups(group) }));
 }
 
 /** The round's candidate speaks first; else the other side of its baseline; else the newer model. */

@@ -12,6 +12,7 @@ import { MANIFEST } from '../datasets/manifest';
 import { getVersion, type DatasetVersion } from '../datasets/versions';
 import { chainKeyOf, runDedupeKey } from './chain-key';
 import { policyOf, registerCandidate } from './lineage';
+import { readRunMetrics } from './metrics';
 import { experimentName, ppoParameters, PPO_PIPELINE, REWARD_MODEL_PIPELINE, rewardModelParameters, runDisplayName, type ChainSubject } from './requests';
 import { rideOut, withoutOutage } from './outage';
 import { findRun, isFinished, openRun, recordRun, type RunKind, type TrainingRun } from './runs';
@@ -95,6 +96,8 @@ async function step(context: ChainContext, subject: () => Promise<ChainSubject>)
 	const rm = await advance(context, subject, 'reward_model', async (s) => ({ parameters: rewardModelParameters(training, s) }));
 	if (!isFinished(rm.state)) return later;
 	if (rm.state !== 'SUCCEEDED') return stopped(rm);
+	// Before PPO is submitted, so the reward model's figures are known while the policy trains.
+	await readRunMetrics(context.db, context.deps.store, rm);
 	const ppo = await advance(context, subject, 'ppo', async (s) => {
 		const policy = await policyOf(context.db, context.versionId, training);
 		return {
@@ -105,6 +108,7 @@ async function step(context: ChainContext, subject: () => Promise<ChainSubject>)
 	});
 	if (!isFinished(ppo.state)) return later;
 	if (ppo.state !== 'SUCCEEDED') return stopped(ppo);
+	await readRunMetrics(context.db, context.deps.store, ppo);
 	const model = await registerCandidate(context.db, ppo, await subject(), training);
 	// A retried step finds the round it started (one per candidate).
 	const evaluation = await roundOnCandidate(context.db, model.id);

@@ -2,6 +2,8 @@ import { type RequestEvent } from '@sveltejs/kit';
 import { z } from 'zod';
 import * as runtime from '$lib/server/runtime';
 import * as models from '$lib/server/models/registry';
+import { verdictFor } from '$lib/server/evaluation/results';
+import { makeCurrentOnEvidence, promotionSchema } from '$lib/server/evaluation/promotion';
 import { listPersonas } from '$lib/server/personas/find';
 import { personaFromUrl } from '$lib/server/personas/from-url';
 import { requireRole } from '$lib/server/auth/guard';
@@ -51,10 +53,15 @@ export const load: PageServerLoad = async (event) => {
 	requireRole(event, 'admin');
 	const db = runtime.db();
 	const persona = await personaFromUrl(event.url);
+	const versions = await models.listModels(db, persona.id);
+	// The verdict beside each "Make current": only versions served by an endpoint take part in rounds.
+	const verdicts: Record<string, Awaited<ReturnType<typeof verdictFor>>['outcome']> = {};
+	for (const m of versions) if (m.kind === 'endpoint' && m.status !== 'current') verdicts[m.id] = (await verdictFor(db, m.id)).outcome;
 	return {
 		persona: { slug: persona.slug, name: persona.name },
 		personas: await listPersonas(db),
-		models: await models.listModels(db, persona.id)
+		models: versions,
+		verdicts
 	};
 };
 
@@ -89,11 +96,17 @@ export const actions: Actions = {
 		return apply(values, async () => ({ tested: { id, ...(await models.testConnection(runtime.db(), id)) } }));
 	},
 
+	// A verdict other than "better" needs a second submit with `confirm` (evaluation/promotion.ts).
 	makeCurrent: async (event) => {
 		const me = requireRole(event, 'admin');
-		const { values, id, failure } = await target(event, 'makeCurrent');
+		const { raw, values, id, failure } = await target(event, 'makeCurrent', ['confirm']);
 		if (!id) return rejectForm(400, failure!, values);
-		return apply(values, async () => ({ current: id, ...(await models.makeCurrent(runtime.db(), id, actorOf(event, me))) }));
+		const confirm = promotionSchema.safeParse(raw);
+		if (!confirm.success) return rejectForm(400, confirm.error, values);
+		return apply(values, async () => {
+			const { retired } = await makeCurrentOnEvidence(runtime.db(), id, confirm.data.confirm, actorOf(event, me));
+			return { current: id, retired };
+		});
 	},
 
 	retire: async (event) => {

@@ -4,6 +4,6 @@
  * Definitions: docs/architecture.md, "Evaluation: ratings and verdicts".
  */
 export { fitStrengths, PRIOR_TIES, TOLERANCE, type Fit, type Matchup } from './bradley-terry';
-export { expectedScore, MEAN_RATING, POINTS_PER_DECADE, rateModels, toRatings, type MatchupVotes, type ModelRating } from './ratings';
-export { addTallies, reverseTally, tallyPairs, winRate, type PairVotes, type WinRate, type WinTally } from './win-rate';
+export { MEAN_RATING, POINTS_PER_DECADE, rateModels, toRatings, type ModelRating, type PairGroup } from './ratings';
+export { reverseTally, tallyGroups, tallyPairs, winRate, type PairVotes, type WinRate, type WinTally } from './win-rate';
 export { decideVerdict, type VerdictDecision } from './verdict';

@@ -1,4 +1,5 @@
-import type { MatchupVotes } from './ratings';
+import type { Matchup } from './bradley-terry';
+import type { PairGroup } from './ratings';
 import type { PairVotes } from './win-rate';
 
 /*
@@ -6,6 +7,9 @@ import type { PairVotes } from './win-rate';
  * The generator is passed in (quality/stats/testing.ts's seededRandom), so
  * every run draws the same votes.
  */
+
+/** Votes between two models, summed, from `first`'s side. */
+export type MatchupVotes = Matchup & { wins: number; ties: number; losses: number };
 
 /**
  * `votes` votes, each between two models drawn at random, under
@@ -26,6 +30,44 @@ export function syntheticTournament(random: () => number, strengths: readonly nu
 		else matchup.losses++;
 	}
 	return matchups;
+}
+
+/** Votes summed per matchup as pairs of one vote each (overlap 1): the groups rateModels takes. */
+export function oneVotePerPair(matchups: readonly MatchupVotes[]): PairGroup[] {
+	return matchups.flatMap(({ first, second, wins, ties, losses }) => [
+		{ first, second, wins: 1, ties: 0, losses: 0, pairs: wins },
+		{ first, second, wins: 0, ties: 1, losses: 0, pairs: ties },
+		{ first, second, wins: 0, ties: 0, losses: 1, pairs: losses }
+	]);
+}
+
+/**
+ * `pairs` pairs of `overlap` votes, each between two models drawn at random,
+ * clustered: on a share `clustered` of pairs one reply is clearly better
+ * (the first's with Bradley–Terry's probability) and every annotator says so;
+ * on the others each annotator draws on their own. Either way a vote prefers
+ * the first model with Bradley–Terry's probability, so the true ratings are
+ * those of `strengths`.
+ */
+export function clusteredTournament(
+	random: () => number,
+	strengths: readonly number[],
+	options: { pairs: number; overlap: number; clustered: number }
+): PairGroup[] {
+	const groups = new Map<string, PairGroup>();
+	for (let p = 0; p < options.pairs; p++) {
+		const first = Math.floor(random() * strengths.length);
+		const second = (first + 1 + Math.floor(random() * (strengths.length - 1))) % strengths.length;
+		const firstWins = 1 / (1 + Math.exp(strengths[second]! - strengths[first]!));
+		const preference = random() < options.clustered ? (random() < firstWins ? 1 : 0) : firstWins;
+		let wins = 0;
+		for (let v = 0; v < options.overlap; v++) if (random() < preference) wins++;
+		const key = `${first} ${second} ${wins}`;
+		const group = groups.get(key) ?? { first, second, wins, ties: 0, losses: options.overlap - wins, pairs: 0 };
+		group.pairs++;
+		groups.set(key, group);
+	}
+	return [...groups.values()];
 }
 
 /**

@@ -21,20 +21,25 @@ export type WinTally = {
 
 export type WinRate = { winRate: number | null; low: number | null; high: number | null; effectiveVotes: number };
 
-/** The tally of pairs given one by one (the SQL query sums the same columns). */
+/** The tally of pairs given one by one. */
 export function tallyPairs(pairs: readonly PairVotes[]): WinTally {
+	return tallyGroups(pairs.map((pair) => ({ ...pair, pairs: 1 })));
+}
+
+/** The tally of pairs grouped by their votes: `pairs` pairs with these wins, ties and losses each (what SQL returns). */
+export function tallyGroups(groups: readonly (PairVotes & { pairs: number })[]): WinTally {
 	const tally: WinTally = { wins: 0, ties: 0, losses: 0, pairs: 0, halfScoreSquares: 0, halfScoreVotes: 0, voteSquares: 0 };
-	for (const { wins, ties, losses } of pairs) {
+	for (const { wins, ties, losses, pairs } of groups) {
 		const votes = wins + ties + losses;
 		if (votes === 0) continue;
 		const halfScore = 2 * wins + ties;
-		tally.wins += wins;
-		tally.ties += ties;
-		tally.losses += losses;
-		tally.pairs += 1;
-		tally.halfScoreSquares += halfScore * halfScore;
-		tally.halfScoreVotes += halfScore * votes;
-		tally.voteSquares += votes * votes;
+		tally.wins += pairs * wins;
+		tally.ties += pairs * ties;
+		tally.losses += pairs * losses;
+		tally.pairs += pairs;
+		tally.halfScoreSquares += pairs * halfScore * halfScore;
+		tally.halfScoreVotes += pairs * halfScore * votes;
+		tally.voteSquares += pairs * votes * votes;
 	}
 	return tally;
 }
@@ -89,18 +94,5 @@ export function reverseTally(tally: WinTally): WinTally {
 		halfScoreSquares: 4 * tally.voteSquares - 4 * tally.halfScoreVotes + tally.halfScoreSquares,
 		halfScoreVotes: 2 * tally.voteSquares - tally.halfScoreVotes,
 		voteSquares: tally.voteSquares
-	};
-}
-
-/** Two tallies of disjoint pairs (e.g. two prompt domains) as one. */
-export function addTallies(x: WinTally, y: WinTally): WinTally {
-	return {
-		wins: x.wins + y.wins,
-		ties: x.ties + y.ties,
-		losses: x.losses + y.losses,
-		pairs: x.pairs + y.pairs,
-		halfScoreSquares: x.halfScoreSquares + y.halfScoreSquares,
-		halfScoreVotes: x.halfScoreVotes + y.halfScoreVotes,
-		voteSquares: x.voteSquares + y.voteSquares
 	};
 }
