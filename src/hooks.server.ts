@@ -17,6 +17,7 @@ import { WATCH_JOB } from '$lib/server/evaluation/watch-key';
 import { watchJobHandler } from '$lib/server/evaluation/watch';
 import { pipelineTexts } from '$lib/server/kubeflow/pipelines';
 import { accessFor } from '$lib/server/auth/policy';
+import { ARENA_REFUSAL, mayUseArena } from '$lib/server/auth/guard';
 import { sendSecurityHeaders } from '$lib/server/security-headers';
 import { limitRequest } from '$lib/server/body-limits';
 import { refuseUnreadableForms } from '$lib/server/forms';
@@ -142,6 +143,7 @@ const authorize: Handle = async ({ event, resolve }) => {
 	}
 	if (access.kind === 'roles' && !access.roles.includes(user.role))
 		error(403, `This needs the ${access.roles.join(' or ')} role.`);
+	if (access.kind === 'arena' && !mayUseArena(user)) error(403, ARENA_REFUSAL);
 	return resolve(event);
 };
 

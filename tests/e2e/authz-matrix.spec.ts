@@ -90,6 +90,12 @@ async function targetState(world: World): Promise<unknown> {
 	return { role: row?.role, status: row?.status, signedIn: await isSignedIn(world.target.session) };
 }
 
+/** Whether the matrix's target user may use arena mode, as their admin page shows it. */
+async function targetArena(world: World): Promise<boolean> {
+	const html = await (await world.clients.admin.get(`/admin/users/${world.target.id}`)).text();
+	return html.includes('data-testid="arena-badge"');
+}
+
 async function inviteEmails(world: World): Promise<string[]> {
 	return (await openInvites(world.clients.admin)).map((invite) => invite.email);
 }
@@ -169,7 +175,8 @@ const rules: Record<string, RouteRule> = {
 				expect: adminOnly,
 				prepare: async (world) => void (await submitOrFail(world.clients.admin, `/admin/users/${world.target.id}`, 'disable', {})),
 				witness: targetState
-			}
+			},
+			arena: { expect: adminOnly, form: () => ({ arenaAccess: 'on' }), witness: targetArena }
 		}
 	},
 	'/admin/queue': {
@@ -267,6 +274,11 @@ const rules: Record<string, RouteRule> = {
 	// A body of `{}` is one line with no prompt: the admin's import is refused at validation (400) and writes nothing.
 	'/api/v1/imports/[kind]': { path: () => '/api/v1/imports/prompts?name=matrix.jsonl', endpoints: { POST: adminOnly } },
 	'/rank': { path: () => '/rank', page: signedIn },
+	// Arena mode: admins, and people an admin trusted with it (no demo account is). Bodies are `{}`: the admin stops at validation.
+	'/arena': { path: () => '/arena', page: adminOnly },
+	'/api/v1/arena/battles': { path: () => '/api/v1/arena/battles', endpoints: { POST: adminOnly } },
+	'/api/v1/arena/battles/[id]': { path: () => `/api/v1/arena/battles/${NO_SUCH_PAIR}`, endpoints: { GET: adminOnlyMissing } },
+	'/api/v1/arena/judgments': { path: () => '/api/v1/arena/judgments', endpoints: { POST: adminOnly } },
 	// The ranking page's API: any signed-in role ranks. Bodies are `{}`, so the allowed calls stop at validation (400).
 	'/api/v1/rank/pairs': { path: () => '/api/v1/rank/pairs', endpoints: { GET: signedIn } },
 	'/api/v1/rank/judgments': { path: () => '/api/v1/rank/judgments', endpoints: { POST: signedIn } },

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as runtime from '$lib/server/runtime';
 import * as accounts from '$lib/server/users/accounts';
 import * as sessions from '$lib/server/auth/session';
-import { requireRole, requireUser } from '$lib/server/auth/guard';
+import { mayUseArena, requireRole, requireUser } from '$lib/server/auth/guard';
 import { accessFor } from '$lib/server/auth/policy';
 import { session } from '$lib/server/db/schema';
 import type { Role } from '$lib/server/db/schema';
@@ -305,6 +305,16 @@ describe('policy and guards', () => {
 		expect(accessFor('/administrator')).toEqual({ kind: 'user' });
 		expect(accessFor('/review')).toEqual({ kind: 'roles', roles: ['reviewer', 'admin'] });
 		expect(accessFor('/account')).toEqual({ kind: 'user' });
+		expect(accessFor('/arena')).toEqual({ kind: 'arena' });
+		expect(accessFor('/api/v1/arena/battles')).toEqual({ kind: 'arena' });
+		expect(accessFor('/arenas')).toEqual({ kind: 'user' });
+	});
+
+	it('opens arena mode to admins always and to others only while an admin trusts them', () => {
+		expect(mayUseArena({ role: 'admin' })).toBe(true);
+		expect(mayUseArena({ role: 'reviewer' })).toBe(false);
+		expect(mayUseArena({ role: 'annotator', arenaAccess: false })).toBe(false);
+		expect(mayUseArena({ role: 'annotator', arenaAccess: true })).toBe(true);
 	});
 
 	it('requireRole redirects an anonymous page visit, answers 401 on the API and 403 for the wrong role', async () => {

@@ -105,6 +105,7 @@ const entries: Record<string, Entry> = {
 	},
 	'POST /admin/users/[id] ?/disable': { as: 'admin', path: (w) => `/admin/users/${w.userId}?/disable`, form: () => ({}) },
 	'POST /admin/users/[id] ?/enable': { as: 'admin', path: (w) => `/admin/users/${w.userId}?/enable`, form: () => ({}) },
+	'POST /admin/users/[id] ?/arena': { as: 'admin', path: (w) => `/admin/users/${w.userId}?/arena`, form: () => ({ arenaAccess: 'on' }) },
 	'POST /admin/queue ?/release': { as: 'admin', path: () => '/admin/queue?/release', form: (w) => ({ annotatorId: w.annotatorId }) },
 	// No fields: only the malformed bodies reach it, and each is refused before the action runs.
 	'POST /admin/quality ?/refresh': { as: 'admin', path: (w) => `/admin/quality?persona=${w.persona}&/refresh`, form: () => ({}) },
@@ -208,6 +209,17 @@ const entries: Record<string, Entry> = {
 	},
 	'POST /api/v1/rank/skips (+server)': { as: 'annotator', path: () => '/api/v1/rank/skips', json: (w) => ({ persona: w.persona, pairId: w.pair.pairId }) },
 	'POST /api/v1/rank/undo (+server)': { as: 'annotator', path: () => '/api/v1/rank/undo', json: (w) => ({ persona: w.persona, clientId: uuid() }) },
+	// A bad battle is refused before any model is asked, so the matrix's unreachable model is never called.
+	'POST /api/v1/arena/battles (+server)': {
+		as: 'admin',
+		path: () => '/api/v1/arena/battles',
+		json: (w) => ({ persona: w.persona, battleId: uuid(), prompt: 'How are you today?', domain: 'chat' })
+	},
+	'POST /api/v1/arena/judgments (+server)': {
+		as: 'admin',
+		path: () => '/api/v1/arena/judgments',
+		json: (w) => ({ judgment: { clientId: uuid(), pairId: w.pair.pairId, preferred: 'left', strength: 2, rationale: 'Sounds like her.', durationMs: 900 } })
+	},
 	'POST /api/v1/gold (+server)': { as: 'annotator', path: () => '/api/v1/gold', json: (w) => ({ promptId: w.pair.promptId, sourceCandidateId: w.pair.leftCandidateId }) },
 	'PUT /api/v1/gold/[id] (+server)': { as: 'annotator', path: (w) => `/api/v1/gold/${w.gold.id}`, json: (w) => ({ baseRevision: Number(w.gold.revision), text: 'An edited reply.' }) },
 	'POST /api/v1/gold/[id]/submit (+server)': { as: 'annotator', path: (w) => `/api/v1/gold/${w.gold.id}/submit`, json: (w) => ({ revision: Number(w.gold.revision) }) },

@@ -80,7 +80,7 @@ describe('validateSessionToken', () => {
 		const { token, id } = await signedIn();
 		const result = await sessions.validateSessionToken(database.db, token, DAYS);
 		expect(result.session?.id).toBe(id);
-		expect(result.user).toEqual({ id: userId, email: 'ana@example.com', displayName: 'Ana', role: 'annotator' });
+		expect(result.user).toEqual({ id: userId, email: 'ana@example.com', displayName: 'Ana', role: 'annotator', arenaAccess: false });
 	});
 
 	it('rejects a token it never issued', async () => {

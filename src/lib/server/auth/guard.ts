@@ -21,3 +21,16 @@ export function requireRole(event: Pick<RequestEvent, 'locals' | 'route' | 'url'
 	if (!roles.includes(user.role)) error(403, `This needs the ${roles.join(' or ')} role.`);
 	return user;
 }
+
+/** Arena mode: admins always, anyone else only while an admin trusts them with it (`user.arena_access`). */
+export function mayUseArena(user: Pick<SessionUser, 'role' | 'arenaAccess'>): boolean {
+	return user.role === 'admin' || user.arenaAccess === true;
+}
+
+export const ARENA_REFUSAL = 'Arena mode is for admins and for people an admin has trusted with it: ask an admin.';
+
+export function requireArena(event: Pick<RequestEvent, 'locals' | 'route' | 'url'>): SessionUser {
+	const user = requireUser(event);
+	if (!mayUseArena(user)) error(403, ARENA_REFUSAL);
+	return user;
+}

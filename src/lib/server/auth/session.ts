@@ -11,7 +11,8 @@ import { session, user, type Role } from '../db/schema';
 const DAY_MS = 24 * 60 * 60 * 1000;
 export const SESSION_COOKIE = 'session';
 
-export type SessionUser = { id: string; email: string; displayName: string; role: Role };
+/** `arenaAccess`: an admin trusted this user with arena mode (auth/guard.ts `mayUseArena`); absent reads as no. */
+export type SessionUser = { id: string; email: string; displayName: string; role: Role; arenaAccess?: boolean };
 export type Session = { id: string; userId: string; expiresAt: Date };
 export type SessionValidation = { session: Session; user: SessionUser } | { session: null; user: null };
 
@@ -44,7 +45,7 @@ function buildLookup(db: DbOrTx) {
 	return db
 		.select({
 			session: { id: session.id, userId: session.userId, expiresAt: session.expiresAt },
-			user: { id: user.id, email: user.email, displayName: user.displayName, role: user.role, disabledAt: user.disabledAt }
+			user: { id: user.id, email: user.email, displayName: user.displayName, role: user.role, arenaAccess: user.arenaAccess, disabledAt: user.disabledAt }
 		})
 		.from(session)
 		.innerJoin(user, eq(session.userId, user.id))

@@ -167,6 +167,21 @@ export async function setDisabled(db: Db, userId: string, disabled: boolean, act
 	);
 }
 
+/**
+ * Trusts a user with arena mode, or stops trusting them. Safe to repeat: only
+ * a change is written and audited (`user.arena`). Their sessions stay: every
+ * request reads the flag afresh (auth/session.ts), so it takes effect at once.
+ */
+export async function setArenaAccess(db: Db, userId: string, allowed: boolean, actor: Actor): Promise<void> {
+	await db.transaction(async (tx) => {
+		const [found] = await tx.select({ arenaAccess: user.arenaAccess }).from(user).where(eq(user.id, userId)).for('update');
+		if (!found) throw new NotFoundError('No such user.');
+		if (found.arenaAccess === allowed) return;
+		await tx.update(user).set({ arenaAccess: allowed, updatedAt: new Date() }).where(eq(user.id, userId));
+		await audit.record(tx, { actorId: actor.id, action: 'user.arena', targetType: 'user', targetId: userId, details: { arenaAccess: allowed }, ip: actor.ip });
+	});
+}
+
 export async function findUserByEmail(db: DbOrTx, email: string): Promise<{ id: string; role: Role } | undefined> {
 	const [found] = await db.select({ id: user.id, role: user.role }).from(user).where(eq(user.email, email));
 	return found;

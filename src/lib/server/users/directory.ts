@@ -26,6 +26,8 @@ export type UserRow = {
 	displayName: string;
 	role: Role;
 	status: UserStatus;
+	/** Trusted with arena mode by an admin (admins have it whatever this says). */
+	arenaAccess: boolean;
 	createdAt: Date;
 };
 
@@ -66,6 +68,7 @@ export async function listUsers(db: DbOrTx, query: UserQuery): Promise<{ rows: U
 			displayName: user.displayName,
 			role: user.role,
 			status: statusOf,
+			arenaAccess: user.arenaAccess,
 			createdAt: user.createdAt,
 			total: sql<number>`count(*) over ()`.mapWith(Number)
 		})
@@ -114,6 +117,7 @@ export async function getUser(db: DbOrTx, id: string): Promise<UserDetail | unde
 			displayName: user.displayName,
 			role: user.role,
 			status: statusOf,
+			arenaAccess: user.arenaAccess,
 			createdAt: user.createdAt,
 			disabledAt: user.disabledAt,
 			passwordChangedAt: user.passwordChangedAt,

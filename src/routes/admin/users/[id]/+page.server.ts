@@ -12,6 +12,9 @@ import type { Actions, PageServerLoad } from './$types';
 
 const roleChangeSchema = z.object({ role: accounts.roleSchema });
 
+// The button says what it asks for (not a checkbox, whose absence could be any broken form), so a resend changes nothing.
+const arenaSchema = z.object({ arenaAccess: z.enum(['on', 'off'], { error: 'Say on or off.' }) });
+
 const resetSchema = z
 	.object({ password: passwordSchema, confirmPassword: text({ error: 'Type the password again.' }) })
 	.refine((form) => form.password === form.confirmPassword, { path: ['confirmPassword'], message: 'The two passwords differ.' });
@@ -71,6 +74,18 @@ export const actions: Actions = {
 		const id = targetId(event);
 		const actor = { id: me.id, ip: event.getClientAddress() };
 		return apply({ action: 'disable' }, () => accounts.setDisabled(runtime.db(), id, true, actor), 'Account disabled and signed out everywhere.');
+	},
+
+	arena: async (event) => {
+		const me = requireRole(event, 'admin');
+		const id = targetId(event);
+		const fields = formValues(await event.request.formData(), ['arenaAccess']);
+		const values = { action: 'arena', arenaAccess: fields.arenaAccess ?? '' };
+		const parsed = arenaSchema.safeParse(fields);
+		if (!parsed.success) return rejectForm(400, parsed.error, values);
+		const allowed = parsed.data.arenaAccess === 'on';
+		const actor = { id: me.id, ip: event.getClientAddress() };
+		return apply(values, () => accounts.setArenaAccess(runtime.db(), id, allowed, actor), allowed ? 'They can now use arena mode.' : 'Arena mode is closed to them now.');
 	},
 
 	enable: async (event) => {
