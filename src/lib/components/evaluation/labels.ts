@@ -2,7 +2,7 @@
 // tones by meaning (better green, worse red, not yet known grey), ratings and
 // records as one phrase each. Pure, so every evaluation component agrees.
 import type { HeadToHead, ModelRef, VerdictOutcome } from '$lib/server/evaluation/types';
-import { interval, percent } from '../quality/marks';
+import { interval, percent } from '$lib/format';
 
 export const outcomeLabels: Record<VerdictOutcome, string> = { better: 'better', worse: 'worse', not_yet_known: 'not yet known' };
 

@@ -1,6 +1,6 @@
 import type { QualityFlag } from '$lib/server/db/schema';
 import type { QualitySettings } from '$lib/server/quality/settings';
-import { percent } from './marks';
+import { percent } from '$lib/format';
 
 // Types only from $lib/server: nothing of the server reaches the browser bundle.
 

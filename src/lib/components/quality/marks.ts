@@ -27,20 +27,6 @@ export const seriesStyles = [
 	{ shape: 'diamond', dash: '8 3 2 3', colour: 'var(--chart-4, #6b4a9a)' }
 ] as const satisfies ReadonlyArray<{ shape: MarkerShape; dash: string; colour: string }>;
 
-/** "72.6 %" for a share, "0.743" for anything else; "—" for no value. */
-export function percent(value: number | null | undefined, digits = 1): string {
-	return value === null || value === undefined ? '—' : `${(value * 100).toFixed(digits)} %`;
-}
-
-export function decimal(value: number | null | undefined, digits = 3): string {
-	return value === null || value === undefined ? '—' : value.toFixed(digits);
-}
-
-/** "[0.61, 0.79]" for an interval, "" when either end is missing. */
-export function interval(low: number | null | undefined, high: number | null | undefined, show = decimal): string {
-	return low === null || low === undefined || high === null || high === undefined ? '' : `[${show(low)}, ${show(high)}]`;
-}
-
 export type SeriesStyle = (typeof seriesStyles)[number];
 
 /** The n-th series' look, repeating after the last. */

@@ -1,4 +1,4 @@
-import { percent } from '../../../components/quality/marks';
+import { percent } from '../../../format';
 import type { HeadToHead, VerdictOutcome } from '../types';
 
 export type VerdictDecision = { outcome: VerdictOutcome; reason: string };
