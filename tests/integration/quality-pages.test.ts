@@ -11,7 +11,7 @@ import type { QualityDashboard } from '$lib/server/quality/dashboard';
 import type { QualityFlag } from '$lib/server/db/schema';
 import { computeSnapshot } from '$lib/server/quality/compute';
 import { readQualitySettings } from '$lib/server/quality/settings';
-import { settingsFields } from '$lib/server/quality/settings-form';
+import { qualitySettingsForm } from '$lib/server/quality/settings-form';
 import { actions as qualityActions, load as qualityLoad } from '../../src/routes/admin/quality/+page.server';
 import { load as annotatorLoad } from '../../src/routes/admin/quality/annotators/[id]/+page.server';
 import { load as dashboardLoad } from '../../src/routes/admin/+page.server';
@@ -145,7 +145,7 @@ describe('/admin/quality', () => {
 	});
 
 	// The form as a browser sends it with every field cleared: each number field present and empty.
-	const emptyForm = Object.fromEntries(settingsFields.filter((field) => field !== 'goldEditChecks').map((field) => [field, '']));
+	const emptyForm = Object.fromEntries(qualitySettingsForm.fields.filter((field) => field !== 'goldEditChecks').map((field) => [field, '']));
 
 	it('refuses a setting that does not parse with a 400 naming the field, and saves a good one with an audit event', async () => {
 		const before = await readQualitySettings(database.db, personaId);

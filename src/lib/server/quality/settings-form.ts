@@ -5,16 +5,8 @@ import { settingsForm } from '../settings-form';
 import { REFRESH_JOB_KIND } from './refresh-request';
 import { qualitySettingsSchema } from './settings';
 
-const form = settingsForm(qualitySettingsSchema, ['goldEditChecks']);
-
-/** Every setting's name, in the schema's order: the form's fields. */
-export const settingsFields = form.fields;
-
-/** The settings form as the schema wants it (see settingsForm: text first, then numbers and a check box). */
-export const settingsFormSchema = form.schema;
-
-/** The form's fields as sent, for the form to show again when refused. */
-export const settingsFromForm = form.read;
+/** The quality settings form: thresholds as numbers and the gold-edit check box (see settingsForm). */
+export const qualitySettingsForm = settingsForm(qualitySettingsSchema, ['goldEditChecks']);
 
 /** The persona's refresh that is waiting or running, if any: the page says so instead of offering a second one. */
 export async function pendingRefresh(db: DbOrTx, personaId: string): Promise<{ id: string; status: string; createdAt: Date } | null> {

@@ -1,5 +1,4 @@
 import * as runtime from '$lib/server/runtime';
-import * as audit from '$lib/server/audit';
 import * as models from '$lib/server/models/registry';
 import * as rounds from '$lib/server/evaluation/rounds';
 import { leaderboard } from '$lib/server/evaluation/results';
@@ -8,6 +7,7 @@ import { evaluationSettingsForm } from '$lib/server/evaluation/settings-form';
 import { comparableModels, roundFormDefaults, roundFormErrors, roundFormSchema, roundFromForm, startRound } from '$lib/server/evaluation/round-form';
 import { listPersonas } from '$lib/server/personas/find';
 import { personaFromUrl } from '$lib/server/personas/from-url';
+import { savePersonaSettings } from '$lib/server/personas/settings-action';
 import { requireRole } from '$lib/server/auth/guard';
 import { rejectForm } from '$lib/server/forms';
 import type { Actions, PageServerLoad } from './$types';
@@ -41,24 +41,5 @@ export const actions: Actions = {
 		return startRound(runtime.db(), persona.id, parsed.data, { id: me.id, ip: event.getClientAddress() }, values);
 	},
 
-	settings: async (event) => {
-		const me = requireRole(event, 'admin');
-		const { input, typed } = evaluationSettingsForm.read(await event.request.formData());
-		const values = { action: 'settings', ...typed };
-		const parsed = evaluationSettingsForm.schema.safeParse(input);
-		if (!parsed.success) return rejectForm(400, parsed.error, values);
-		const persona = await personaFromUrl(event.url);
-		await runtime.db().transaction(async (tx) => {
-			await saveEvaluationSettings(tx, persona.id, parsed.data);
-			await audit.record(tx, {
-				actorId: me.id,
-				action: 'evaluation.settings',
-				targetType: 'persona',
-				targetId: persona.id,
-				details: parsed.data,
-				ip: event.getClientAddress()
-			});
-		});
-		return { savedSettings: true };
-	}
+	settings: (event) => savePersonaSettings(event, evaluationSettingsForm, saveEvaluationSettings, 'evaluation.settings')
 };

@@ -1,14 +1,13 @@
 import * as runtime from '$lib/server/runtime';
-import * as audit from '$lib/server/audit';
 import * as annotatorTable from '$lib/server/quality/annotator-table';
-import * as settingsForm from '$lib/server/quality/settings-form';
+import { pendingRefresh, qualitySettingsForm } from '$lib/server/quality/settings-form';
 import { latestSnapshot } from '$lib/server/quality/snapshots';
 import { requestRefresh } from '$lib/server/quality/refresh-request';
 import { readQualitySettings, saveQualitySettings } from '$lib/server/quality/settings';
 import { listPersonas } from '$lib/server/personas/find';
 import { personaFromUrl } from '$lib/server/personas/from-url';
+import { savePersonaSettings } from '$lib/server/personas/settings-action';
 import { requireRole } from '$lib/server/auth/guard';
-import { rejectForm } from '$lib/server/forms';
 import { queryDefaults, redirectPastTheEnd } from '$lib/server/listing';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -29,7 +28,7 @@ export const load: PageServerLoad = async (event) => {
 		defaults: queryDefaults(annotatorTable.annotatorQuerySchema),
 		...table,
 		settings: await readQualitySettings(db, persona.id),
-		pendingRefresh: await settingsForm.pendingRefresh(db, persona.id)
+		pendingRefresh: await pendingRefresh(db, persona.id)
 	};
 };
 
@@ -41,24 +40,5 @@ export const actions: Actions = {
 		return { refreshJob: await requestRefresh(runtime.db(), persona.id, me.id) };
 	},
 
-	settings: async (event) => {
-		const me = requireRole(event, 'admin');
-		const { input, typed } = settingsForm.settingsFromForm(await event.request.formData());
-		const values = { action: 'settings', ...typed };
-		const parsed = settingsForm.settingsFormSchema.safeParse(input);
-		if (!parsed.success) return rejectForm(400, parsed.error, values);
-		const persona = await personaFromUrl(event.url);
-		await runtime.db().transaction(async (tx) => {
-			await saveQualitySettings(tx, persona.id, parsed.data);
-			await audit.record(tx, {
-				actorId: me.id,
-				action: 'quality.settings',
-				targetType: 'persona',
-				targetId: persona.id,
-				details: parsed.data,
-				ip: event.getClientAddress()
-			});
-		});
-		return { savedSettings: true };
-	}
+	settings: (event) => savePersonaSettings(event, qualitySettingsForm, saveQualitySettings, 'quality.settings')
 };
